@@ -1,0 +1,136 @@
+"""The one place that says where the warehouse, the landing data and the CRMs are."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_FILE_NAME = "c360.toml"
+SECRETS_FILE_NAME = ".secrets.toml"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and where to set it."""
+
+
+@dataclass(frozen=True)
+class CrmPortal:
+    """One branch office's Bitrix24 portal, reached through an inbound webhook."""
+
+    branch: str
+    base_url: str
+    user_id: int
+    token: str | None = field(default=None, repr=False)
+
+    def method_url(self, method: str) -> str:
+        if not self.token:
+            raise SettingsError(
+                f"no webhook token for the {self.branch} CRM portal: set "
+                f"C360_CRM_WEBHOOK_TOKEN (or C360_CRM_WEBHOOK_TOKEN_{self.branch.upper()}) "
+                f"or [crm] webhook_token in {SECRETS_FILE_NAME}"
+            )
+        return f"{self.base_url.rstrip('/')}/rest/{self.user_id}/{self.token}/{method}.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    project_dir: Path
+    warehouse_path: Path
+    landing_dir: Path
+    ground_truth_dir: Path
+    crm_portals: tuple[CrmPortal, ...]
+    crm_standin_dir: Path
+
+    def portal(self, branch: str) -> CrmPortal:
+        for portal in self.crm_portals:
+            if portal.branch == branch:
+                return portal
+        known = ", ".join(p.branch for p in self.crm_portals)
+        raise SettingsError(f"unknown CRM branch {branch!r}; configured: {known}")
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """The folder holding c360.toml: C360_PROJECT_DIR, else the nearest parent of cwd."""
+    if env := os.environ.get("C360_PROJECT_DIR"):
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE_NAME).is_file():
+            return folder
+    # an installed package run outside a checkout still gets sane defaults
+    return here
+
+
+def _read_toml(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from error
+
+
+def _parse_portals(text: str) -> dict[str, str]:
+    portals = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        branch, sep, url = item.partition("=")
+        if not sep or not branch.strip() or not url.strip():
+            raise SettingsError(
+                f"C360_CRM_PORTALS: expected 'branch=url,branch=url', got {item!r}"
+            )
+        portals[branch.strip()] = url.strip()
+    return portals
+
+
+def load_settings(project_dir: Path | None = None) -> Settings:
+    """Defaults < c360.toml (or C360_CONFIG) < environment; secrets from env or .secrets.toml."""
+    root = Path(project_dir).resolve() if project_dir else find_project_dir()
+    config_path = Path(os.environ.get("C360_CONFIG", root / CONFIG_FILE_NAME))
+    config = _read_toml(config_path)
+    secrets = _read_toml(root / SECRETS_FILE_NAME)
+    env = os.environ
+
+    def path_setting(env_name: str, section: str, key: str, default: str) -> Path:
+        value = env.get(env_name) or config.get(section, {}).get(key) or default
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (root / path)
+
+    crm = config.get("crm", {})
+    portal_urls = (
+        _parse_portals(env["C360_CRM_PORTALS"])
+        if env.get("C360_CRM_PORTALS")
+        else dict(crm.get("portals", {}))
+    )
+    try:
+        user_id = int(env.get("C360_CRM_USER_ID") or crm.get("user_id") or 1)
+    except ValueError as error:
+        raise SettingsError(f"C360_CRM_USER_ID must be a number: {error}") from error
+    shared_token = env.get("C360_CRM_WEBHOOK_TOKEN") or secrets.get("crm", {}).get(
+        "webhook_token"
+    )
+    portals = tuple(
+        CrmPortal(
+            branch=branch,
+            base_url=url,
+            user_id=user_id,
+            token=env.get(f"C360_CRM_WEBHOOK_TOKEN_{branch.upper()}") or shared_token,
+        )
+        for branch, url in portal_urls.items()
+    )
+    return Settings(
+        project_dir=root,
+        warehouse_path=path_setting(
+            "C360_WAREHOUSE", "warehouse", "path", "data/warehouse/customer360.duckdb"
+        ),
+        landing_dir=path_setting("C360_LANDING_DIR", "landing", "dir", "data/landing"),
+        ground_truth_dir=path_setting(
+            "C360_GROUND_TRUTH_DIR", "landing", "ground_truth_dir", "data/ground_truth"
+        ),
+        crm_portals=portals,
+        crm_standin_dir=path_setting(
+            "C360_CRM_STANDIN_DIR", "crm", "standin_dir", "data/crm_standin"
+        ),
+    )
