@@ -1,0 +1,1 @@
+"""What every landing pipeline shares: rejects, schema-drift checks, row accounting."""
