@@ -1,0 +1,53 @@
+# customer360: the front door. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+C360 := $(BIN)/c360
+
+# demo size and seed: `make demo CUSTOMERS=100000 SEED=7`
+CUSTOMERS ?= 10000
+SEED ?= 42
+# the local Bitrix24 stand-in's webhook token; a real portal's token comes from
+# the environment or the git-ignored .secrets.toml, never from this file
+export C360_CRM_WEBHOOK_TOKEN ?= demo-webhook-token
+
+.PHONY: help venv demo test lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the locked dependencies into $(VENV) (about a minute the first time)"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+venv: $(BIN)/.installed ## create the virtual environment with the locked dependencies
+
+demo: venv ## generate demo data, start the CRM stand-in, run the main job end to end
+	$(C360) generate --customers $(CUSTOMERS) --seed $(SEED)
+	$(C360) crm seed --reseed
+	@set -euo pipefail; \
+	$(C360) crm serve > data/crm_standin.log 2>&1 & standin=$$!; \
+	trap 'kill $$standin 2>/dev/null; wait $$standin 2>/dev/null || true' EXIT; \
+	$(C360) crm wait --timeout 30; \
+	$(C360) run
+
+test: venv ## run the linters and the test suite
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: venv ## ruff (Python) and sqlfluff (dbt SQL)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@if [ -n "$$(find models -name '*.sql' -print -quit)" ]; then $(BIN)/sqlfluff lint models; fi
+
+format: venv ## format the Python code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: ## remove the generated data and the local warehouse (not the venv)
+	rm -rf data target logs

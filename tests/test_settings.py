@@ -1,0 +1,85 @@
+"""Settings: one documented place, environment over file, secrets never from the file."""
+
+from pathlib import Path
+
+import pytest
+
+from customer360.settings import SettingsError, load_settings
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in (
+        "C360_WAREHOUSE",
+        "C360_LANDING_DIR",
+        "C360_GROUND_TRUTH_DIR",
+        "C360_CRM_PORTALS",
+        "C360_CRM_WEBHOOK_TOKEN",
+        "C360_CRM_WEBHOOK_TOKEN_ASTANA",
+        "C360_CRM_USER_ID",
+        "C360_CONFIG",
+        "C360_PROJECT_DIR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "c360.toml").write_text(
+        '[warehouse]\npath = "wh/c.duckdb"\n'
+        '[crm]\nuser_id = 7\nportals = { almaty = "http://127.0.0.1:1", '
+        'astana = "http://127.0.0.1:2" }\n',
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def test_file_values_resolve_relative_to_the_project(project: Path) -> None:
+    settings = load_settings(project)
+    assert settings.warehouse_path == project / "wh" / "c.duckdb"
+    assert settings.landing_dir == project / "data" / "landing"
+    assert [p.branch for p in settings.crm_portals] == ["almaty", "astana"]
+    assert settings.portal("astana").user_id == 7
+
+
+def test_environment_overrides_the_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "other.duckdb"))
+    monkeypatch.setenv("C360_CRM_PORTALS", "shymkent=http://127.0.0.1:3")
+    settings = load_settings(project)
+    assert settings.warehouse_path == tmp_path / "other.duckdb"
+    assert [p.branch for p in settings.crm_portals] == ["shymkent"]
+
+
+def test_webhook_token_comes_from_env_or_the_ignored_secrets_file(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SettingsError, match="C360_CRM_WEBHOOK_TOKEN"):
+        load_settings(project).portal("almaty").method_url("crm.contact.list")
+
+    (project / ".secrets.toml").write_text('[crm]\nwebhook_token = "s3"\n')
+    monkeypatch.setenv("C360_CRM_WEBHOOK_TOKEN_ASTANA", "per-branch")
+    settings = load_settings(project)
+    assert settings.portal("almaty").method_url("crm.contact.list") == (
+        "http://127.0.0.1:1/rest/7/s3/crm.contact.list.json"
+    )
+    assert "per-branch" in settings.portal("astana").method_url("batch")
+    # the token never shows in a printed portal
+    assert "s3" not in repr(settings.portal("almaty"))
+
+
+def test_malformed_values_give_clear_errors(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C360_CRM_PORTALS", "almaty")
+    with pytest.raises(SettingsError, match="branch=url"):
+        load_settings(project)
+    monkeypatch.delenv("C360_CRM_PORTALS")
+    (project / "c360.toml").write_text("[warehouse\n")
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(project)
+    (project / "c360.toml").write_text("")
+    with pytest.raises(SettingsError, match="unknown CRM branch"):
+        load_settings(project).portal("nowhere")
+
+
+def test_the_committed_gitignore_keeps_secrets_out() -> None:
+    ignored = (Path(__file__).parents[1] / ".gitignore").read_text().splitlines()
+    assert ".secrets.toml" in ignored
