@@ -1,0 +1,37 @@
+"""The one Definitions object: every domain's assets merged into a single graph.
+
+`dagster dev` loads `defs` from here (see [tool.dagster] in pyproject.toml);
+`c360 run` and the tests call `build_definitions(settings)` for their own
+warehouse. Later domains (transform, quality, sync) add their definitions here.
+"""
+
+from __future__ import annotations
+
+from dagster import Definitions, colored_console_logger
+
+from customer360.settings import Settings, load_settings
+from orchestration.ingest.definitions import ingest_definitions
+from orchestration.jobs import main_job, nightly_schedule
+from orchestration.progress import progress_logger
+from orchestration.resources import Customer360Settings
+
+
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or load_settings()
+    shared = Definitions(
+        jobs=[main_job],
+        schedules=[nightly_schedule],
+        resources={
+            "c360": Customer360Settings(
+                project_dir=str(settings.project_dir),
+                warehouse_path=str(settings.warehouse_path),
+                landing_dir=str(settings.landing_dir),
+            )
+        },
+        # "console" stays Dagster's default; `c360 run` selects "progress"
+        loggers={"console": colored_console_logger, "progress": progress_logger},
+    )
+    return Definitions.merge(shared, ingest_definitions(settings))
+
+
+defs = build_definitions()

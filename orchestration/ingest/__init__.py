@@ -1,0 +1,1 @@
+"""The ingest domain: landing every source system in the warehouse."""

@@ -1,0 +1,101 @@
+"""Materialise the asset graph in-process and summarise what it built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dagster import AssetKey, AssetSelection, DagsterInstance
+
+from customer360.settings import Settings
+from orchestration.jobs import MAIN_JOB_NAME
+
+
+@dataclass
+class AssetOutcome:
+    key: str
+    metadata: dict[str, object]
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    assets: list[AssetOutcome] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def format(self) -> str:
+        lines = ["Summary"]
+        lines.append(
+            f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
+            f"{'in table':>10}"
+        )
+        for asset in sorted(self.assets, key=lambda a: a.key):
+            meta = asset.metadata
+            lines.append(
+                f"  {asset.key:34} {_count(meta.get('rows_read')):>10} "
+                f"{_count(meta.get('rows_landed')):>10} "
+                f"{_count(meta.get('rows_rejected')):>9} "
+                f"{_count(meta.get('rows_in_table')):>10}"
+            )
+        for step, message in self.failures:
+            lines.append(f"  FAILED {step}: {message}")
+        lines.append("  all assets materialised" if self.success else "  FAILED")
+        return "\n".join(lines)
+
+
+def _count(value: object) -> str:
+    raw = getattr(value, "value", value)
+    return f"{raw:,}" if isinstance(raw, int) else "-"
+
+
+def run_main_job(settings: Settings, selection: list[str] | None = None) -> RunOutcome:
+    """One code path for `c360 run`, the tests and (through the schedule) production."""
+    from orchestration.definitions import build_definitions
+
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(MAIN_JOB_NAME)
+    asset_selection = _parse_selection(selection) if selection else None
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            # compact progress on stdout instead of Dagster's event-by-event log
+            run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
+            asset_selection=(
+                list(asset_selection.resolve(definitions.resolve_asset_graph()))
+                if asset_selection is not None
+                else None
+            ),
+        )
+        outcome = RunOutcome(success=result.success)
+        for event in result.all_events:
+            if event.is_step_materialization:
+                materialization = event.step_materialization_data.materialization
+                outcome.assets.append(
+                    AssetOutcome(
+                        key=materialization.asset_key.to_user_string(),
+                        metadata=dict(materialization.metadata),
+                    )
+                )
+            elif event.is_step_failure:
+                error = event.step_failure_data.error
+                outcome.failures.append((event.step_key or "?", _root_message(error)))
+    return outcome
+
+
+def _root_message(error) -> str:
+    """The innermost user-facing message: our errors, not Dagster's wrappers."""
+    message = error.message.strip() if error else "unknown error"
+    while error is not None and error.cause is not None:
+        error = error.cause
+        message = error.message.strip()
+    return message.splitlines()[-1] if message else "unknown error"
+
+
+def _parse_selection(items: list[str]) -> AssetSelection:
+    selection = AssetSelection.assets()
+    for item in items:
+        if item.startswith("group:"):
+            selection = selection | AssetSelection.groups(item.removeprefix("group:"))
+        else:
+            selection = selection | AssetSelection.assets(AssetKey(item.split("/")))
+    return selection
