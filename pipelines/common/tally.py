@@ -18,6 +18,8 @@ class SourceTally:
     read: Counter[str] = field(default_factory=Counter)
     landed: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
+    # landing files skipped because their content did not change since the last load
+    unchanged_files: list[str] = field(default_factory=list)
 
     def count_read(self, table: str, n: int = 1) -> None:
         self.read[table] += n
@@ -27,6 +29,9 @@ class SourceTally:
 
     def count_rejected(self, table: str, n: int = 1) -> None:
         self.rejected[table] += n
+
+    def note_unchanged(self, file: str) -> None:
+        self.unchanged_files.append(file)
 
     @property
     def tables(self) -> list[str]:

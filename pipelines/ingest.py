@@ -1,0 +1,264 @@
+"""Land every source into the warehouse and account for each record read."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from dlt.common.pipeline import LoadInfo
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from customer360.settings import Settings, SettingsError
+from pipelines.common.contracts import SchemaDriftError
+from pipelines.common.destination import dataset_name, make_pipeline
+from pipelines.common.tally import SourceTally
+from pipelines.registry import SOURCES
+
+Progress = Callable[[str], None]
+
+
+class IngestError(RuntimeError):
+    """A source could not be landed; the message says which, at what step and why."""
+
+
+class UnbalancedTallyError(IngestError):
+    """Rows read != rows landed + rows rejected: something was dropped silently."""
+
+
+@dataclass
+class SourceReport:
+    """What one source's load did."""
+
+    source: str
+    read: dict[str, int]
+    landed: dict[str, int]
+    rejected: dict[str, int]
+    unchanged_files: list[str]
+    seconds: float
+    load_info: LoadInfo | None = None
+
+    @property
+    def tables(self) -> list[str]:
+        return sorted(set(self.read) | set(self.landed) | set(self.rejected))
+
+    @property
+    def total_read(self) -> int:
+        return sum(self.read.values())
+
+    @property
+    def total_landed(self) -> int:
+        return sum(self.landed.values())
+
+    @property
+    def total_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass
+class IngestReport:
+    """All sources of one `c360 ingest`, including the ones that failed."""
+
+    sources: list[SourceReport] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    # rows now in each raw table ("raw_onec.invoices"), after this run
+    warehouse_rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def format(self) -> str:
+        header = (
+            "source",
+            "table",
+            "read",
+            "landed",
+            "rejected",
+            "in warehouse",
+            "seconds",
+        )
+        rows: list[tuple[str, ...]] = []
+        for report in self.sources:
+            schema = dataset_name(report.source)
+            tables = report.tables or ["-"]
+            for index, table in enumerate(tables):
+                in_warehouse = self.warehouse_rows.get(f"{schema}.{table}")
+                rows.append(
+                    (
+                        report.source if index == 0 else "",
+                        table,
+                        f"{report.read.get(table, 0):,}",
+                        f"{report.landed.get(table, 0):,}",
+                        f"{report.rejected.get(table, 0):,}",
+                        "" if in_warehouse is None else f"{in_warehouse:,}",
+                        f"{report.seconds:.1f}" if index == 0 else "",
+                    )
+                )
+        rows.append(
+            (
+                "total",
+                "",
+                f"{sum(r.total_read for r in self.sources):,}",
+                f"{sum(r.total_landed for r in self.sources):,}",
+                f"{sum(r.total_rejected for r in self.sources):,}",
+                "",
+                f"{sum(r.seconds for r in self.sources):.1f}",
+            )
+        )
+        widths = [
+            max(len(row[i]) for row in (header, *rows)) for i in range(len(header))
+        ]
+
+        def line(cells: tuple[str, ...]) -> str:
+            return "  ".join(
+                cell.ljust(width) if i < 2 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            ).rstrip()
+
+        out = [
+            line(header),
+            line(tuple("-" * w for w in widths)),
+            *map(line, rows[:-1]),
+        ]
+        out += [line(tuple("-" * w for w in widths)), line(rows[-1])]
+        skipped = [
+            f"{report.source} {len(report.unchanged_files)}"
+            for report in self.sources
+            if report.unchanged_files
+        ]
+        if skipped:
+            out.append(
+                "files unchanged since the last load, skipped: " + ", ".join(skipped)
+            )
+        if any(r.total_rejected for r in self.sources):
+            out.append(
+                "rejected records: select reason, file, line, raw "
+                "from raw_<source>.rejects"
+            )
+        for source, message in self.failures.items():
+            out.append(f"FAILED {source}: {message}")
+        return "\n".join(out)
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and everything it wraps: dlt nests the real cause a few levels deep."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        wrapped = getattr(current, "exception", None)
+        if not isinstance(wrapped, BaseException):
+            wrapped = current.__cause__ or current.__context__
+        current = wrapped
+    return chain
+
+
+def explain_failure(source: str, error: PipelineStepFailed) -> BaseException:
+    """A clear error for a failed dlt step; drift and settings errors as they are."""
+    chain = _causes(error)
+    for cause in chain:
+        if isinstance(cause, SchemaDriftError | SettingsError):
+            return cause
+    root = chain[-1]
+    first_lines = "\n".join(str(root).strip().splitlines()[:3])
+    return IngestError(
+        f"source {source!r}: the {error.step} step failed: "
+        f"{type(root).__name__}: {first_lines}"
+    )
+
+
+def land_source(
+    name: str, settings: Settings, progress: Progress | None = print
+) -> SourceReport:
+    """Land one source into raw_<name>; raise a clear error when it cannot be landed."""
+    if name not in SOURCES:
+        raise IngestError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
+    tally = SourceTally(name)
+    pipeline = make_pipeline(name, settings)
+    started = time.perf_counter()
+    try:
+        if pipeline.has_pending_data:
+            # dlt's run() would only finish the interrupted load and ignore new data
+            if progress:
+                progress(f"{name}: finishing an interrupted earlier load first")
+            pipeline.normalize()
+            pipeline.load()
+        source = SOURCES[name].build(settings, tally, progress)
+        load_info = pipeline.run(source)
+    except PipelineStepFailed as error:
+        raise explain_failure(name, error) from error
+    seconds = time.perf_counter() - started
+    if unbalanced := tally.unbalanced():
+        details = "; ".join(
+            f"{table}: read {r:,}, landed {landed:,}, rejected {rej:,}"
+            for table, (r, landed, rej) in unbalanced.items()
+        )
+        raise UnbalancedTallyError(f"source {name!r}: rows unaccounted for: {details}")
+    return SourceReport(
+        source=name,
+        read=dict(tally.read),
+        landed=dict(tally.landed),
+        rejected=dict(tally.rejected),
+        unchanged_files=list(tally.unchanged_files),
+        seconds=seconds,
+        load_info=load_info,
+    )
+
+
+def warehouse_row_counts(
+    warehouse_path: Path | str, schemas: Sequence[str] | None = None
+) -> dict[str, int]:
+    """Rows now in each landed table as {"raw_onec.invoices": n}; not dlt's own."""
+    path = Path(warehouse_path)
+    if not path.is_file():
+        return {}
+    wanted = (
+        list(schemas) if schemas is not None else [dataset_name(s) for s in SOURCES]
+    )
+    counts: dict[str, int] = {}
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in (select unnest(?)) and table_type = 'BASE TABLE' "
+            "and not starts_with(table_name, '_dlt') order by 1, 2",
+            [wanted],
+        ).fetchall()
+        for schema, table in tables:
+            (count,) = connection.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchone()
+            counts[f"{schema}.{table}"] = count
+    return counts
+
+
+def run_ingest(
+    settings: Settings,
+    sources: list[str] | None = None,
+    progress: Progress | None = print,
+) -> IngestReport:
+    """Land the chosen sources (default all); a failing one does not stop the rest."""
+    names = list(sources) if sources else list(SOURCES)
+    unknown = [name for name in names if name not in SOURCES]
+    if unknown:
+        raise IngestError(
+            f"unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}"
+        )
+    report = IngestReport()
+    for name in names:
+        if progress:
+            progress(f"{name}: landing ({SOURCES[name].description})")
+        try:
+            report.sources.append(land_source(name, settings, progress))
+        except Exception as error:  # noqa: BLE001 - one source's failure is reported, not fatal
+            report.failures[name] = str(error)
+            if progress:
+                progress(f"{name}: FAILED: {error}")
+    report.warehouse_rows = warehouse_row_counts(
+        settings.warehouse_path, [dataset_name(name) for name in names]
+    )
+    return report

@@ -1,0 +1,199 @@
+"""Reading 1C CSV exports (windows-1251, decimal comma); bad lines become rejects."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pipelines.common.contracts import check_columns
+from pipelines.common.landing_files import read_csv_records
+from pipelines.common.rejects import reject
+from pipelines.common.tally import SourceTally
+from pipelines.onec.settings import (
+    AMOUNT,
+    BATCH_ROWS,
+    DATE,
+    DELIMITER,
+    ENCODING,
+    ENCODING_LABEL,
+    LOCAL_TIMEZONE,
+    PROGRESS_EVERY_ROWS,
+    SOURCE_NAME,
+    TIMESTAMP,
+    ExportFile,
+)
+
+UTF8_FILE_REASON = "file is not windows-1251 (looks like UTF-8)"
+
+_DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
+_DATE_TIME = re.compile(
+    r"([0-9]{2})\.([0-9]{2})\.([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2})"
+)
+# spaces (ordinary or non-breaking) may group thousands; a dot is not a decimal mark
+# here, so '1.234' is rejected rather than guessed
+_AMOUNT = re.compile(r"-?[0-9]{1,16}(?:,[0-9]{1,2})?")
+_THOUSANDS = str.maketrans("", "", " \u00a0\u202f")
+
+
+class BadValue(ValueError):
+    """A field that cannot be typed; the message is the reject reason."""
+
+
+def parse_amount(text: str, header: str) -> Decimal | None:
+    if not text:
+        return None
+    compact = text.translate(_THOUSANDS)
+    if not _AMOUNT.fullmatch(compact):
+        raise BadValue(f"amount {text!r} in {header}")
+    return Decimal(compact.replace(",", "."))
+
+
+# dates repeat across millions of documents; parsing each distinct one once is
+# most of the speed of a 1C load
+_date_cache: dict[str, date] = {}
+
+
+def parse_date(text: str, header: str) -> date | None:
+    if not text:
+        return None
+    parsed = _date_cache.get(text)
+    if parsed is not None:
+        return parsed
+    match = _DATE.fullmatch(text)
+    if not match:
+        raise BadValue(f"date {text!r} in {header} is not dd.mm.yyyy")
+    day, month, year = map(int, match.groups())
+    try:
+        parsed = date(year, month, day)
+    except ValueError:
+        raise BadValue(f"impossible date {text} in {header}") from None
+    if len(_date_cache) < 100_000:
+        _date_cache[text] = parsed
+    return parsed
+
+
+def parse_timestamp(text: str, header: str) -> datetime | None:
+    if not text:
+        return None
+    match = _DATE_TIME.fullmatch(text)
+    if not match:
+        raise BadValue(f"date-time {text!r} in {header} is not dd.mm.yyyy HH:MM:SS")
+    day, month, year, hour, minute, second = map(int, match.groups())
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=LOCAL_TIMEZONE)
+    except ValueError:
+        raise BadValue(f"impossible date-time {text} in {header}") from None
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    DATE: parse_date,
+    TIMESTAMP: parse_timestamp,
+    AMOUNT: parse_amount,
+}
+
+
+def read_export(
+    path: Path,
+    relative_name: str,
+    export: ExportFile,
+    tally: SourceTally,
+    progress: Callable[[str], None] | None,
+    looks_like_utf8: bool,
+) -> Iterator[Any]:
+    """Rows of one 1C export in lists of BATCH_ROWS, and a reject for every bad record.
+
+    The header is checked against the contract before any row is read; a
+    column that appeared or disappeared raises SchemaDriftError.
+    """
+    table = export.table
+    # a UTF-8 export read as windows-1251 decodes without error into mojibake,
+    # so it is read as UTF-8 only to keep each record whole in its reject
+    encoding = "utf-8" if looks_like_utf8 else ENCODING
+    with path.open("rb") as stream:
+        records = read_csv_records(stream, encoding, DELIMITER, ENCODING_LABEL)
+        header = next(records, None)
+        if header is None:
+            return
+        if header.problem:
+            # a header that cannot be read: nothing in the file can be mapped
+            tally.count_read(table)
+            tally.count_rejected(table)
+            yield _reject(table, relative_name, header.line, header, header.problem)
+            for record in records:
+                tally.count_read(table)
+                tally.count_rejected(table)
+                yield _reject(
+                    table, relative_name, record.line, record, "header unreadable"
+                )
+            return
+        actual = [name.strip() for name in header.fields]
+        check_columns(SOURCE_NAME, table, export.headers, actual)
+
+        position = {name: index for index, name in enumerate(actual)}
+        names = [column.name for column in export.columns]
+        order = [position[column.header] for column in export.columns]
+        typed = [
+            (slot, _PARSERS[column.kind], column.header)
+            for slot, column in enumerate(export.columns)
+            if column.kind in _PARSERS
+        ]
+        key_slot = names.index(export.primary_key)
+        key_header = export.columns[key_slot].header
+        expected_fields = len(actual)
+        in_order = order == list(range(expected_fields))
+
+        batch: list[dict[str, Any]] = []
+        read = 0
+        for record in records:
+            read += 1
+            problem = record.problem
+            if looks_like_utf8 and problem is None:
+                problem = UTF8_FILE_REASON
+            fields = record.fields
+            if problem is None and len(fields) != expected_fields:
+                problem = (
+                    f"wrong number of fields: {len(fields)}, expected {expected_fields}"
+                )
+            if problem is None:
+                values = fields if in_order else [fields[i] for i in order]
+                try:
+                    for slot, parse, column_header in typed:
+                        values[slot] = parse(values[slot], column_header)
+                except BadValue as error:
+                    problem = str(error)
+                else:
+                    if not values[key_slot]:
+                        problem = f"empty primary key {key_header}"
+            if problem is not None:
+                tally.count_read(table)
+                tally.count_rejected(table)
+                yield _reject(table, relative_name, record.line, record, problem)
+            else:
+                batch.append(dict(zip(names, values, strict=True)))
+                if len(batch) >= BATCH_ROWS:
+                    tally.count_read(table, len(batch))
+                    tally.count_landed(table, len(batch))
+                    yield batch
+                    batch = []
+            if progress and read % PROGRESS_EVERY_ROWS == 0:
+                progress(f"{relative_name}: {read:,} rows")
+        if batch:
+            tally.count_read(table, len(batch))
+            tally.count_landed(table, len(batch))
+            yield batch
+        if progress:
+            progress(f"{relative_name}: {read:,} rows read")
+
+
+def _reject(table: str, file: str, line: int, record: Any, reason: str) -> Any:
+    raw = record.raw
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        # undecodable bytes were kept as surrogates: give back the exact bytes
+        raw = raw.encode(ENCODING, "surrogateescape")
+    return reject(SOURCE_NAME, table, reason, raw, file=file, line=line)

@@ -1,0 +1,81 @@
+"""The landing sources `c360 ingest` knows, in the order they are landed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dlt.extract.source import DltSource
+
+from customer360.settings import Settings
+from pipelines.common.tally import SourceTally
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LandingSource:
+    """A source system: how to build its dlt source from the project settings."""
+
+    name: str
+    description: str
+    build: Callable[[Settings, SourceTally, Progress | None], DltSource]
+
+
+def _build_crm(
+    settings: Settings, tally: SourceTally, progress: Progress | None
+) -> DltSource:
+    # imported here so that the file sources work while the CRM source is absent
+    # or broken, and so that `c360 --help` does not import it
+    from pipelines.crm import crm_source
+
+    return crm_source(settings.crm_portals, tally=tally, progress=progress)
+
+
+def _build_onec(
+    settings: Settings, tally: SourceTally, progress: Progress | None
+) -> DltSource:
+    from pipelines.onec import onec_source
+
+    return onec_source(settings.landing_dir, tally=tally, progress=progress)
+
+
+def _build_telephony(
+    settings: Settings, tally: SourceTally, progress: Progress | None
+) -> DltSource:
+    from pipelines.telephony import telephony_source
+
+    return telephony_source(settings.landing_dir, tally=tally, progress=progress)
+
+
+def _build_support(
+    settings: Settings, tally: SourceTally, progress: Progress | None
+) -> DltSource:
+    from pipelines.support import support_source
+
+    return support_source(settings.landing_dir, tally=tally, progress=progress)
+
+
+SOURCES: dict[str, LandingSource] = {
+    source.name: source
+    for source in (
+        LandingSource(
+            "crm",
+            "Bitrix24 contacts, companies and deals, one portal per branch",
+            _build_crm,
+        ),
+        LandingSource(
+            "onec",
+            "1C accounting exports: counterparties, contact persons, documents",
+            _build_onec,
+        ),
+        LandingSource(
+            "telephony",
+            "Asterisk call detail records, one file per month",
+            _build_telephony,
+        ),
+        LandingSource(
+            "support", "help-desk ticket exports (JSON lines)", _build_support
+        ),
+    )
+}

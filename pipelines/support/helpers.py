@@ -1,0 +1,155 @@
+"""Reading help-desk ticket exports (JSON lines): flattened tickets and rejects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.common.contracts import check_columns
+from pipelines.common.rejects import reject
+from pipelines.common.tally import SourceTally
+from pipelines.support.settings import (
+    BATCH_ROWS,
+    PROGRESS_EVERY_ROWS,
+    REQUESTER_KEYS,
+    SOURCE_NAME,
+    TABLE,
+    TEXT_KEYS,
+    TICKET_KEYS,
+    TIMESTAMP_KEYS,
+)
+
+_REQUESTER_COLUMNS = tuple(f"requester.{key}" for key in REQUESTER_KEYS)
+
+
+class BadTicket(ValueError):
+    """A ticket whose values cannot be typed; the message is the reject reason."""
+
+
+def _timestamp(ticket: dict[str, Any], key: str) -> datetime | None:
+    value = ticket[key]
+    if value is None and key != "updated_at":
+        return None
+    if not isinstance(value, str):
+        raise BadTicket(f"{key} {value!r} is not an ISO 8601 date-time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadTicket(f"{key} {value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise BadTicket(f"{key} {value!r} has no time zone")
+    return parsed
+
+
+def flatten_ticket(ticket: dict[str, Any]) -> dict[str, Any]:
+    """The landed row: requester flattened, values checked against the column types."""
+    ticket_id = ticket["id"]
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+        raise BadTicket(f"id {ticket_id!r} is not a whole number")
+    row: dict[str, Any] = {"id": ticket_id}
+    for key in TEXT_KEYS:
+        value = ticket[key]
+        if value is not None and not isinstance(value, str):
+            raise BadTicket(f"{key} {value!r} is not text")
+        row[key] = value
+    requester = ticket["requester"] or {}
+    for key in REQUESTER_KEYS:
+        value = requester.get(key)
+        if value is not None and not isinstance(value, str):
+            raise BadTicket(f"requester.{key} {value!r} is not text")
+        row[f"requester_{key}"] = value
+    score = ticket["satisfaction_score"]
+    if score is not None and (isinstance(score, bool) or not isinstance(score, int)):
+        raise BadTicket(f"satisfaction_score {score!r} is not a whole number")
+    row["satisfaction_score"] = score
+    tags = ticket["tags"]
+    if tags is not None and not isinstance(tags, list):
+        raise BadTicket(f"tags {tags!r} is not a list")
+    row["tags"] = tags
+    for key in TIMESTAMP_KEYS:
+        row[key] = _timestamp(ticket, key)
+    return row
+
+
+def read_ticket_file(
+    path: Path,
+    relative_name: str,
+    tally: SourceTally,
+    progress: Callable[[str], None] | None,
+) -> Iterator[Any]:
+    """Tickets of one export in lists, and a reject for every bad line.
+
+    Every object's keys (and its requester's) are checked against the contract
+    before it is read; a key that appeared or disappeared raises SchemaDriftError.
+    """
+    batch: list[dict[str, Any]] = []
+    read = 0
+    with path.open("rb") as stream:
+        for line_no, raw in enumerate(stream, start=1):
+            if not raw.strip():
+                continue  # a blank line carries no ticket
+            read += 1
+            problem = None
+            row = None
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                problem = "undecodable as UTF-8"
+            else:
+                try:
+                    ticket = json.loads(text)
+                except json.JSONDecodeError as error:
+                    problem = f"malformed JSON: {error}"
+                else:
+                    if not isinstance(ticket, dict):
+                        problem = "malformed JSON: not an object"
+                    else:
+                        check_columns(SOURCE_NAME, TABLE, TICKET_KEYS, ticket)
+                        if isinstance(ticket["requester"], dict):
+                            check_columns(
+                                SOURCE_NAME,
+                                TABLE,
+                                _REQUESTER_COLUMNS,
+                                (f"requester.{key}" for key in ticket["requester"]),
+                            )
+                        elif ticket["requester"] is not None:
+                            problem = "requester is not an object"
+                        if problem is None:
+                            try:
+                                row = flatten_ticket(ticket)
+                            except BadTicket as error:
+                                problem = str(error)
+            tally.count_read(TABLE)
+            if row is None:
+                tally.count_rejected(TABLE)
+                yield reject(
+                    SOURCE_NAME,
+                    TABLE,
+                    problem or "unreadable",
+                    _raw_line(raw),
+                    file=relative_name,
+                    line=line_no,
+                )
+            else:
+                tally.count_landed(TABLE)
+                batch.append(row)
+                if len(batch) >= BATCH_ROWS:
+                    yield batch
+                    batch = []
+            if progress and read % PROGRESS_EVERY_ROWS == 0:
+                progress(f"{relative_name}: {read:,} tickets")
+    if batch:
+        yield batch
+    if progress:
+        progress(f"{relative_name}: {read:,} tickets read")
+
+
+def _raw_line(raw: bytes) -> str | bytes:
+    line = raw.rstrip(b"\r\n")
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        return line  # rejects keep undecodable bytes as latin-1

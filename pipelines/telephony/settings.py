@@ -1,0 +1,53 @@
+"""What the Asterisk CDR exports look like: file pattern, header, types."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+SOURCE_NAME = "telephony"
+SUBDIR = "telephony"
+FILE_PATTERN = "cdr-*.csv"
+TABLE = "calls"
+ENCODING = "utf-8-sig"  # tolerate a byte-order mark some exporters write
+ENCODING_LABEL = "UTF-8"
+DELIMITER = ","
+PRIMARY_KEY = "uniqueid"
+CURSOR = "calldate"
+# A PBX export can arrive late (a branch's monthly file sent weeks after the next
+# one): calls up to this far behind the newest landed call are still picked up;
+# the insert-only merge keeps the ones already landed from being duplicated.
+LATE_CALL_WINDOW_SECONDS = 92 * 24 * 3600
+# the PBX writes office local time without an offset
+LOCAL_TIMEZONE = ZoneInfo("Asia/Almaty")
+BATCH_ROWS = 5_000
+PROGRESS_EVERY_ROWS = 100_000
+
+HEADER = (
+    "calldate",
+    "clid",
+    "src",
+    "dst",
+    "dcontext",
+    "channel",
+    "dstchannel",
+    "lastapp",
+    "lastdata",
+    "duration",
+    "billsec",
+    "disposition",
+    "amaflags",
+    "accountcode",
+    "uniqueid",
+    "userfield",
+)
+WHOLE_SECONDS = ("duration", "billsec")
+
+COLUMNS: dict[str, dict] = {
+    name: {"data_type": "text", "nullable": True} for name in HEADER
+}
+COLUMNS[CURSOR] = {"data_type": "timestamp", "timezone": True, "nullable": False}
+COLUMNS[PRIMARY_KEY] = {"data_type": "text", "nullable": False}
+for _name in WHOLE_SECONDS:
+    COLUMNS[_name] = {"data_type": "bigint", "nullable": True}
+
+SCHEMA_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}

@@ -1,0 +1,106 @@
+"""`c360 ingest`: every source landed and accounted for; one failure hides no other."""
+
+from __future__ import annotations
+
+import pytest
+from file_landing_builders import (
+    ONEC_HEADERS,
+    call,
+    invoice,
+    ticket,
+    write_cdr,
+    write_onec,
+    write_tickets,
+)
+
+from customer360.cli import main
+from pipelines.ingest import run_ingest
+
+FILE_SOURCES = ["onec", "telephony", "support"]
+
+
+def write_one_of_each(landing) -> None:
+    write_onec(landing, "invoices", [invoice("АЛ-1"), invoice("АЛ-2", amount="abc")])
+    write_cdr(landing, "2025-03", [call("1700000000.1"), call("1700000000.2")])
+    write_tickets(landing, "2025-03", [ticket(1)])
+
+
+def test_the_summary_shows_read_landed_rejected_per_table_and_the_total(
+    landing, settings
+):
+    write_one_of_each(landing)
+    messages: list[str] = []
+
+    report = run_ingest(settings, FILE_SOURCES, progress=messages.append)
+
+    assert report.ok
+    assert "onec/invoices.csv: 2 rows read" in messages
+    by_source = {r.source: r for r in report.sources}
+    assert by_source["onec"].read == {"invoices": 2}
+    assert by_source["onec"].rejected == {"invoices": 1}
+    assert report.warehouse_rows["raw_telephony.calls"] == 2
+    assert report.warehouse_rows["raw_onec.rejects"] == 1
+    lines = report.format().splitlines()
+    assert lines[0].split() == [
+        "source", "table", "read", "landed", "rejected", "in", "warehouse", "seconds"
+    ]  # fmt: skip
+    assert lines[2].split()[:6] == ["onec", "invoices", "2", "1", "1", "1"]
+    total = next(line for line in lines if line.startswith("total")).split()
+    assert total[1:4] == ["5", "4", "1"]
+
+    again = run_ingest(settings, FILE_SOURCES, progress=None)
+    assert sum(r.total_read for r in again.sources) == 0
+    assert "files unchanged since the last load, skipped: onec 1" in again.format()
+
+
+def test_a_failing_source_is_reported_and_the_others_still_land(landing, settings):
+    write_one_of_each(landing)
+    write_onec(
+        landing,
+        "invoices",
+        [invoice()],
+        header=[*ONEC_HEADERS["invoices"][:-1], "Дата2"],
+    )
+
+    report = run_ingest(settings, FILE_SOURCES, progress=None)
+
+    assert not report.ok
+    assert list(report.failures) == ["onec"]
+    assert "schema drift in source 'onec', table 'invoices'" in report.failures["onec"]
+    assert "'Дата2'" in report.failures["onec"]
+    assert [r.source for r in report.sources] == ["telephony", "support"]
+    assert report.warehouse_rows["raw_support.tickets"] == 1
+    assert "FAILED onec: schema drift" in report.format()
+
+
+@pytest.fixture
+def c360_env(monkeypatch, tmp_path, landing, warehouse):
+    monkeypatch.setenv("C360_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("C360_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
+
+
+def test_c360_ingest_exits_0_when_all_land_and_1_when_one_fails(
+    landing, c360_env, capsys
+):
+    write_one_of_each(landing)
+
+    assert main(["ingest", "--source", "onec", "telephony", "support"]) == 0
+    out = capsys.readouterr().out
+    assert "telephony/cdr-2025-03.csv: 2 rows read" in out
+    assert "total" in out and "calls" in out
+
+    # an April export that lost every column but calldate
+    write_cdr(landing, "2025-04", [["2025-04-01 09:00:00"]], header=["calldate"])
+    assert main(["ingest", "--source", "telephony"]) == 1
+    captured = capsys.readouterr()
+    assert "telephony failed: schema drift in source 'telephony', table 'calls'" in (
+        captured.err
+    )
+
+
+def test_c360_ingest_rejects_an_unknown_source(c360_env, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ingest", "--source", "ledger"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'ledger'" in capsys.readouterr().err

@@ -1,0 +1,135 @@
+"""CDR exports: every call landed once, however many exports repeat it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from file_landing_builders import CDR_HEADER, call, landed_tables, write_cdr
+
+from pipelines.common.contracts import SchemaDriftError
+from pipelines.ingest import land_source
+from pipelines.telephony import telephony_source
+
+
+def calls(query) -> list[tuple]:
+    return query(
+        "select uniqueid, calldate, duration, billsec "
+        "from raw_telephony.calls order by uniqueid"
+    )
+
+
+def test_calls_land_typed(landing, land, query):
+    write_cdr(
+        landing, "2025-03", [call("1700000000.1"), call("1700000000.2", duration="")]
+    )
+
+    tally, info = land(telephony_source, "telephony")
+
+    assert not info.has_failed_jobs and tally.landed == {"calls": 2}
+    assert calls(query) == [
+        ("1700000000.1", datetime(2025, 3, 1, 5, 0, tzinfo=UTC), 65, 60),
+        ("1700000000.2", datetime(2025, 3, 1, 5, 0, tzinfo=UTC), None, 60),
+    ]
+    assert query("select clid from raw_telephony.calls limit 1") == [
+        ('"Иван Петров" <87771234567>',)
+    ]
+
+
+def test_a_call_repeated_by_later_exports_lands_once(landing, land, query):
+    late_march = call("1700000000.9", calldate="2025-03-31 23:59:00")
+    write_cdr(landing, "2025-03", [call("1700000000.1"), late_march])
+    # the April export repeats the last March call, in the same run...
+    write_cdr(
+        landing, "2025-04", [late_march, call("1700000001.1", "2025-04-01 09:00:00")]
+    )
+    land(telephony_source, "telephony")
+    assert len(calls(query)) == 3
+
+    # ...and a May export repeats it again in a later run, with a new call
+    write_cdr(
+        landing, "2025-05", [late_march, call("1700000002.1", "2025-05-02 09:00:00")]
+    )
+    tally, _ = land(telephony_source, "telephony")
+
+    assert tally.unchanged_files == [
+        "telephony/cdr-2025-03.csv",
+        "telephony/cdr-2025-04.csv",
+    ]
+    assert tally.read == {"calls": 2}
+    assert [row[0] for row in calls(query)] == [
+        "1700000000.1",
+        "1700000000.9",
+        "1700000001.1",
+        "1700000002.1",
+    ]
+
+
+def test_loading_the_same_exports_twice_changes_nothing(landing, land, query):
+    write_cdr(landing, "2025-03", [call("1700000000.1")], extra=b"broken,line\n")
+    land(telephony_source, "telephony")
+    before = (calls(query), query("select * from raw_telephony.rejects"))
+
+    tally, _ = land(telephony_source, "telephony")
+
+    assert tally.total_read == 0
+    assert (calls(query), query("select * from raw_telephony.rejects")) == before
+
+
+def test_bad_call_records_are_rejected_with_their_line(landing, land, query):
+    write_cdr(
+        landing,
+        "2025-03",
+        [
+            call("1700000000.1", calldate="2025-02-30 10:00:00"),
+            call("1700000000.2", duration="1m5s"),
+            call("1700000000.3"),
+        ],
+        extra=b"2025-03-02 10:00:00,\xff\xfe,1\n" + b'2025-03-02 11:00:00,"cut',
+    )
+
+    tally, _ = land(telephony_source, "telephony")
+
+    assert tally.read == {"calls": 5} and tally.landed == {"calls": 1}
+    assert query("select line, reason from raw_telephony.rejects order by line") == [
+        (2, "impossible calldate 2025-02-30 10:00:00"),
+        (3, "duration '1m5s' is not whole seconds"),
+        (5, "undecodable as UTF-8"),
+        (6, "truncated file: the last record has no line end"),
+    ]
+
+
+def test_a_new_cdr_column_stops_the_load(landing, settings, query):
+    write_cdr(landing, "2025-03", [call("1700000000.1")])
+    write_cdr(
+        landing,
+        "2025-04",
+        [[*call("1700000001.1"), "x"]],
+        header=[*CDR_HEADER, "peeraccount"],
+    )
+
+    with pytest.raises(SchemaDriftError, match="peeraccount") as drift:
+        land_source("telephony", settings, progress=None)
+
+    assert (drift.value.source, drift.value.table) == ("telephony", "calls")
+    assert landed_tables(query, "raw_telephony") == []
+
+
+def test_a_late_export_with_older_calls_is_not_lost(landing, land, query):
+    write_cdr(landing, "2025-05", [call("1700000005.1", "2025-05-10 09:00:00")])
+    land(telephony_source, "telephony")
+
+    # April's export arrives after May's was landed: its calls are older than
+    # the newest landed call but within the late-call window
+    write_cdr(
+        landing,
+        "2025-04",
+        [
+            call("1700000004.1", "2025-04-20 09:00:00"),
+            call("1700000005.1", "2025-05-10 09:00:00"),
+        ],
+    )
+    tally, _ = land(telephony_source, "telephony")
+
+    assert tally.read == {"calls": 2}
+    assert [row[0] for row in calls(query)] == ["1700000004.1", "1700000005.1"]
