@@ -1,6 +1,7 @@
 """Landing assets: a dagster-dlt multi-asset per source system, an asset per table."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from dagster import (
     AssetExecutionContext,
@@ -42,8 +43,11 @@ def build_landing_assets(settings: Settings) -> list[AssetsDefinition]:
 def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinition:
     landing = SOURCES[source_name]
     # the source is built here only for its shape (resource names become asset
-    # keys); each run builds a fresh one with its own tally
-    shape = landing.build(settings, SourceTally(source_name), None)
+    # keys); each run builds a fresh one with its own tally. The shape needs no
+    # connection details, so `dagster dev` loads without the CRM token set.
+    shape = landing.build(
+        replace(settings, crm_portals=()), SourceTally(source_name), None
+    )
 
     @dlt_assets(
         dlt_source=shape,
