@@ -1,0 +1,88 @@
+"""`c360 crm serve` listens where settings point, checks the token, stops cleanly."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from customer360.bitrix24_standin import commands
+from customer360.settings import SettingsError
+
+# only this package's commands, so the test does not depend on the other groups
+RUNNER = """
+import argparse, sys
+from customer360.bitrix24_standin import commands
+parser = argparse.ArgumentParser(prog="c360")
+commands.register(parser.add_subparsers())
+args = parser.parse_args(sys.argv[1:])
+sys.exit(args.handler(args))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _env(tmp_path: Path, port: int, token: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
+    env.update(
+        C360_PROJECT_DIR=str(tmp_path),
+        C360_CRM_PORTALS=f"almaty=http://127.0.0.1:{port}",
+        C360_CRM_STANDIN_DIR=str(tmp_path / "store"),
+        C360_LANDING_DIR=str(tmp_path / "landing"),
+    )
+    if token:
+        env["C360_CRM_WEBHOOK_TOKEN"] = token
+    return env
+
+
+def test_serve_listens_on_the_configured_port_until_sigterm(
+    tmp_path: Path, landing: Path
+) -> None:
+    port = _free_port()
+    token = "cli-secret-token"
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, "crm", "serve", "--seed-from", str(landing)],
+        env=_env(tmp_path, port, token),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        while not any("Ctrl-C" in line for line in lines):
+            line = process.stdout.readline()
+            assert line, "serve exited early: " + "".join(lines)
+            lines.append(line)
+        url = f"http://127.0.0.1:{port}/rest/1/{token}/crm.contact.list.json"
+        assert requests.get(url, timeout=5).json()["total"] == 120
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=10)
+    printed = "".join(lines) + output
+    assert process.returncode == 0
+    assert f"crm/almaty: Bitrix24 stand-in at http://127.0.0.1:{port}" in printed
+    assert token not in printed
+
+
+def test_serve_without_a_token_says_which_setting_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in _env(tmp_path, _free_port(), None).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("C360_CRM_WEBHOOK_TOKEN", raising=False)
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers())
+    args = parser.parse_args(["crm", "serve"])
+    with pytest.raises(SettingsError, match="C360_CRM_WEBHOOK_TOKEN"):
+        args.handler(args)
