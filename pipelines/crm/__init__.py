@@ -1,0 +1,228 @@
+"""The CRM source: contacts, companies and deals from every branch's Bitrix24 portal."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import dlt
+
+from customer360.settings import CrmPortal
+from pipelines.common.contracts import check_columns
+from pipelines.common.rejects import reject
+from pipelines.common.tally import SourceTally
+from pipelines.crm.helpers import (
+    BadRecord,
+    Bitrix24Client,
+    CrmAuthError,
+    CrmError,
+    CrmRequestError,
+    landed_row,
+    parse_instant,
+    record_fingerprint,
+)
+from pipelines.crm.settings import (
+    ENTITIES,
+    ORDER,
+    PAGE_SIZE,
+    PRIMARY_KEY,
+    SCHEMA_CONTRACT,
+    SELECT,
+    SOURCE_NAME,
+    CrmEntity,
+    column_hints,
+)
+
+__all__ = ["CrmAuthError", "CrmError", "CrmRequestError", "crm_source"]
+
+# dlt re-validates a table variant's hints on every yield: hand it a batch call's
+# worth of rows at a time rather than each page
+_ROWS_PER_YIELD = 2_500
+
+
+@dlt.source(name=SOURCE_NAME, max_table_nesting=0)
+def crm_source(
+    portals: Sequence[CrmPortal],
+    tally: SourceTally | None = None,
+    page_size: int = PAGE_SIZE,
+    max_retries: int = 5,
+    progress: Callable[[str], None] | None = None,
+    backoff_seconds: float = 0.5,
+    rate_limit_wait: float = 0.5,
+    timeout: float = 60.0,
+) -> Any:
+    """Every branch's contacts, companies and deals, one table each with `branch`.
+
+    `page_size` must match the portal's (Bitrix24: always 50). Retries and waits:
+    see `Bitrix24Client`. `tally` counts records read, landed and rejected.
+    """
+    for portal in portals:
+        # a missing token is a setting to fix: say so now, before any extraction
+        portal.method_url("batch")
+    tally = tally if tally is not None else SourceTally(SOURCE_NAME)
+    client_options = {
+        "max_retries": max_retries,
+        "backoff_seconds": backoff_seconds,
+        "rate_limit_wait": rate_limit_wait,
+        "timeout": timeout,
+    }
+    return [
+        dlt.resource(
+            _entity_records,
+            name=entity.table,
+            primary_key=PRIMARY_KEY,
+            write_disposition="merge",
+            schema_contract=SCHEMA_CONTRACT,
+        )(entity, tuple(portals), tally, page_size, progress, client_options)
+        for entity in ENTITIES
+    ]
+
+
+def _table_hints(entity: CrmEntity) -> Any:
+    """The typed columns, carried by the rows rather than set on the resource.
+
+    dlt starts a table variant (the rejects this resource also yields) from a copy
+    of the resource's hints, so resource-level columns would leak into `rejects`
+    as NOT NULL branch/id columns.
+    """
+    return dlt.mark.make_hints(
+        table_name=entity.table,
+        primary_key=PRIMARY_KEY,
+        write_disposition="merge",
+        columns=column_hints(entity),
+        schema_contract=SCHEMA_CONTRACT,
+    )
+
+
+def _capped(newest: dict[str, Any], listing_began: str | None) -> dict[str, Any]:
+    """The cursor, but never past the moment the listing began.
+
+    Pages are read in ID order, so a record edited during the load (the CRM sync
+    writes back while we read) may be passed already when a later one carries a
+    newer DATE_MODIFY; starting the next load from the listing's start re-reads
+    such edits instead of losing them (merge makes the re-read harmless).
+    """
+    try:
+        began = parse_instant(listing_began)
+    except BadRecord:
+        began = None
+    if began is None or newest["last_ts"] is None:
+        return newest
+    if newest["last_ts"] <= began.timestamp():
+        return newest
+    return {"last": listing_began, "last_ts": began.timestamp(), "seen": {}}
+
+
+def _fingerprint(record: dict[str, Any]) -> str:
+    return hashlib.sha1(record_fingerprint(record).encode()).hexdigest()[:16]
+
+
+def _entity_records(
+    entity: CrmEntity,
+    portals: tuple[CrmPortal, ...],
+    tally: SourceTally,
+    page_size: int,
+    progress: Callable[[str], None] | None,
+    client_options: dict[str, Any],
+) -> Iterator[Any]:
+    # cursor per branch: the newest DATE_MODIFY seen, and which record versions
+    # carried it, so that asking for ">= newest" (not to lose a record changed in
+    # the same second) does not land those versions again
+    cursors = dlt.current.resource_state().setdefault("date_modify", {})
+    hints = _table_hints(entity)
+    for portal in portals:
+        client = Bitrix24Client(portal, **client_options)
+        cursor = cursors.get(portal.branch) or {}
+        last_ts: float | None = cursor.get("last_ts")
+        seen: dict[str, str] = dict(cursor.get("seen") or {})
+        params: dict[str, Any] = {"select": list(SELECT), "order": dict(ORDER)}
+        if cursor.get("last"):
+            params["filter"] = {">=DATE_MODIFY": cursor["last"]}
+        newest = {"last": cursor.get("last"), "last_ts": last_ts, "seen": dict(seen)}
+        done = 0
+        listing_began: str | None = None
+        rows: list[dict[str, Any]] = []
+        for page in client.list_pages(entity.method, params, page_size):
+            listing_began = listing_began or page.portal_started_at
+            for record in page.records:
+                item = _land_or_reject(
+                    entity, portal, client, page.start, record, last_ts, seen, newest
+                )
+                if item is None:
+                    continue  # already landed by the previous load
+                tally.count_read(entity.table)
+                if isinstance(item, dict):
+                    tally.count_landed(entity.table)
+                    rows.append(item)
+                else:
+                    tally.count_rejected(entity.table)
+                    yield item
+            if len(rows) >= _ROWS_PER_YIELD:
+                yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
+                rows = []
+            done += len(page.records)
+            if progress is not None:
+                progress(
+                    f"crm/{portal.branch} {entity.table}: "
+                    f"{min(done, page.total):,} / {page.total:,}"
+                )
+        if rows:
+            yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
+        cursors[portal.branch] = _capped(newest, listing_began)
+
+
+def _land_or_reject(
+    entity: CrmEntity,
+    portal: CrmPortal,
+    client: Bitrix24Client,
+    start: int,
+    record: Any,
+    last_ts: float | None,
+    seen: dict[str, str],
+    newest: dict[str, Any],
+) -> Any:
+    """The row to land, a reject item, or None for a version landed before."""
+    if not isinstance(record, dict):
+        return reject(
+            SOURCE_NAME,
+            entity.table,
+            "not a JSON object",
+            json.dumps(record, ensure_ascii=False),
+            file=client.masked_url,
+            page=start,
+        )
+    # drift stops the load: the models downstream read exactly these fields
+    check_columns(
+        SOURCE_NAME, entity.table, entity.required, record, optional=entity.optional
+    )
+    record_id = str(record.get("ID", ""))
+    fingerprint = _fingerprint(record)
+    try:
+        modified = parse_instant(record.get("DATE_MODIFY"))
+    except BadRecord:
+        modified = None  # rejected below; it cannot move the cursor
+    instant = modified.timestamp() if modified else None
+    if (
+        instant is not None
+        and instant == last_ts
+        and seen.get(record_id) == fingerprint
+    ):
+        return None
+    if instant is not None:
+        if newest["last_ts"] is None or instant > newest["last_ts"]:
+            newest.update(last=record["DATE_MODIFY"], last_ts=instant, seen={})
+        if instant == newest["last_ts"]:
+            newest["seen"][record_id] = fingerprint
+    try:
+        return landed_row(record, portal.branch)
+    except BadRecord as error:
+        return reject(
+            SOURCE_NAME,
+            entity.table,
+            str(error),
+            json.dumps(record, ensure_ascii=False),
+            file=client.masked_url,
+            page=start,
+        )

@@ -1,0 +1,406 @@
+"""Bitrix24 webhook client (batches, waits, retries, masked token), record typing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from customer360.settings import SECRETS_FILE_NAME, CrmPortal
+from pipelines.crm.settings import (
+    BIGINT_FIELDS,
+    DATE_FIELDS,
+    DECIMAL_FIELDS,
+    DEFAULT_TZ_OFFSET_HOURS,
+    JSON_FIELDS,
+    MAX_BATCH_COMMANDS,
+    PAGE_SIZE,
+    TIMESTAMP_FIELDS,
+)
+
+log = logging.getLogger(__name__)
+
+_TOKEN_IN_PATH = re.compile(r"(/rest/[^/\s]+/)[^/\s\"']+(/)")
+
+
+class MaskWebhookTokens(logging.Filter):
+    """Hides the token in webhook paths that urllib3 logs at DEBUG level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = _TOKEN_IN_PATH.sub(r"\1***\2", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def _mask_library_logs() -> None:
+    connection_log = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, MaskWebhookTokens) for f in connection_log.filters):
+        connection_log.addFilter(MaskWebhookTokens())
+
+
+_mask_library_logs()
+
+_DEFAULT_TZ = timezone(timedelta(hours=DEFAULT_TZ_OFFSET_HOURS))
+_AUTH_ERRORS = {
+    "INVALID_CREDENTIALS",
+    "expired_token",
+    "invalid_token",
+    "NO_AUTH_FOUND",
+}
+
+
+class CrmError(RuntimeError):
+    """A CRM portal could not be read; the message names branch, method and page."""
+
+
+class CrmAuthError(CrmError):
+    """The portal refused the webhook: a setting to fix, not a fault to retry."""
+
+
+class CrmRequestError(CrmError):
+    """A request kept failing after retries, or the portal rejected it."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list method."""
+
+    start: int
+    records: list[dict[str, Any]]
+    total: int
+    # the portal's clock when the listing began (``time.date_start``), if it said
+    portal_started_at: str | None = None
+
+
+class Bitrix24Client:
+    """Calls one portal's inbound webhook.
+
+    The rate limit (503 QUERY_LIMIT_EXCEEDED) is waited out however long it takes
+    up to `max_rate_limit_wait`, because the bucket always drains; gateway errors,
+    dropped connections, timeouts and cut-short JSON are retried `max_retries`
+    times with exponential backoff; a refused token is raised at once.
+    """
+
+    def __init__(
+        self,
+        portal: CrmPortal,
+        max_retries: int = 5,
+        backoff_seconds: float = 0.5,
+        max_backoff_seconds: float = 10.0,
+        rate_limit_wait: float = 0.5,
+        max_rate_limit_wait: float = 600.0,
+        timeout: float = 60.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.portal = portal
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.rate_limit_wait = rate_limit_wait
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.requests_sent = 0
+        self.rate_limited = 0
+
+    @property
+    def masked_url(self) -> str:
+        """The portal's webhook with the token hidden: safe for messages and rejects."""
+        base = self.portal.base_url.rstrip("/")
+        return f"{base}/rest/{self.portal.user_id}/***/"
+
+    def _mask(self, text: str) -> str:
+        token = self.portal.token
+        return text.replace(token, "***") if token else text
+
+    def _where(self, method: str, page: int | None) -> str:
+        where = f"{self.portal.branch} CRM portal {self.masked_url}, {method}"
+        return where + (f", page start={page}" if page is not None else "")
+
+    def _auth_error(self, code: str) -> CrmAuthError:
+        branch = self.portal.branch
+        return CrmAuthError(
+            f"the {branch} CRM portal ({self.masked_url}) refused the webhook "
+            f"({code}): set the right token in "
+            f"C360_CRM_WEBHOOK_TOKEN_{branch.upper()} or C360_CRM_WEBHOOK_TOKEN "
+            f"(or [crm] webhook_token in {SECRETS_FILE_NAME}), "
+            "and check [crm] user_id and the webhook's CRM permission"
+        )
+
+    def call(
+        self, method: str, params: Mapping[str, Any], page: int | None = None
+    ) -> dict[str, Any]:
+        """The JSON answer of one method call, after waits and retries."""
+        url = self.portal.method_url(method)
+        failures = 0
+        waited = 0.0
+        while True:
+            problem = self._attempt(url, method, params, page)
+            if isinstance(problem, dict):
+                return problem
+            if problem == "rate_limited":
+                self.rate_limited += 1
+                if waited >= self.max_rate_limit_wait:
+                    raise CrmRequestError(
+                        f"{self._where(method, page)}: still over the rate limit "
+                        f"after waiting {waited:.0f}s"
+                    )
+                # the bucket drains at 2 requests a second: a short wait is enough
+                time.sleep(self.rate_limit_wait)
+                waited += self.rate_limit_wait
+                continue
+            failures += 1
+            if failures > self.max_retries:
+                raise CrmRequestError(
+                    f"{self._where(method, page)}: failed {failures} times, "
+                    f"last: {problem}"
+                )
+            delay = min(
+                self.backoff_seconds * 2 ** (failures - 1), self.max_backoff_seconds
+            )
+            log.warning(
+                "%s: %s; retry %d/%d in %.1fs",
+                self._where(method, page),
+                problem,
+                failures,
+                self.max_retries,
+                delay,
+            )
+            time.sleep(delay)
+
+    def _attempt(
+        self, url: str, method: str, params: Mapping[str, Any], page: int | None
+    ) -> dict[str, Any] | str:
+        """The answer, or a short description of a retryable problem."""
+        self.requests_sent += 1
+        try:
+            response = self.session.post(url, json=params, timeout=self.timeout)
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,  # cut off mid-answer
+        ) as error:
+            # requests puts the URL, token included, in its messages
+            return self._mask(f"{type(error).__name__}: {error}")
+        try:
+            body = response.json()
+        except ValueError as error:
+            if response.status_code >= 500:
+                return f"HTTP {response.status_code}"
+            if response.status_code == 401:
+                raise self._auth_error("HTTP 401") from None
+            if response.ok:
+                return f"malformed JSON ({error})"
+            raise CrmRequestError(
+                f"{self._where(method, page)}: HTTP {response.status_code}, "
+                "not a Bitrix24 answer"
+            ) from None
+        code = str(body.get("error", "")) if isinstance(body, dict) else ""
+        if response.status_code == 401 or code in _AUTH_ERRORS:
+            raise self._auth_error(code or "HTTP 401")
+        if code == "QUERY_LIMIT_EXCEEDED":
+            return "rate_limited"
+        if response.status_code >= 500:
+            return f"HTTP {response.status_code} {code}".strip()
+        if not isinstance(body, dict):
+            return "malformed JSON (not an object)"
+        if "error" in body or not response.ok:
+            description = body.get("error_description", "")
+            raise CrmRequestError(
+                f"{self._where(method, page)}: HTTP {response.status_code} "
+                f"{code} {description}".rstrip()
+            )
+        return body
+
+    # -- list methods through batch --------------------------------------------
+
+    def list_pages(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        page_size: int = PAGE_SIZE,
+    ) -> Iterator[Page]:
+        """Every page of a list method: the first alone (to learn the total), then
+        the rest through `batch`, up to 50 pages a call, as Bitrix24 advises."""
+        first = self.call(method, {**params, "start": 0}, page=0)
+        records = _records(first, method, self._where(method, 0))
+        total = int(first.get("total", len(records)))
+        timing = first.get("time")
+        started_at = timing.get("date_start") if isinstance(timing, dict) else None
+        yield Page(0, records, total, started_at)
+        starts = list(range(page_size, total, page_size))
+        for chunk_at in range(0, len(starts), MAX_BATCH_COMMANDS):
+            chunk = starts[chunk_at : chunk_at + MAX_BATCH_COMMANDS]
+            yield from self._batch_pages(method, params, chunk, total)
+
+    def _batch_pages(
+        self, method: str, params: Mapping[str, Any], starts: Sequence[int], total: int
+    ) -> Iterator[Page]:
+        commands = {
+            f"p{start}": f"{method}?{php_query({**params, 'start': start})}"
+            for start in starts
+        }
+        attempts = 0
+        while True:
+            body = self.call("batch", {"halt": 1, "cmd": commands}, page=starts[0])
+            answer = body.get("result")
+            results = answer.get("result") if isinstance(answer, dict) else None
+            errors = answer.get("result_error") if isinstance(answer, dict) else None
+            missing = [
+                n for n in commands if not isinstance(results, dict) or n not in results
+            ]
+            if not errors and not missing:
+                break
+            attempts += 1
+            first_error = (
+                next(iter(errors.items()))
+                if isinstance(errors, dict) and errors
+                else None
+            )
+            if attempts > self.max_retries:
+                name, error = first_error or (missing[0], "no result")
+                raise CrmRequestError(
+                    f"{self._where(method, int(name[1:]))} (in batch): {error}"
+                )
+            time.sleep(
+                min(
+                    self.backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds
+                )
+            )
+        for start in starts:
+            records = results[f"p{start}"]
+            if not isinstance(records, list):
+                raise CrmRequestError(
+                    f"{self._where(method, start)} (in batch): result is not a list"
+                )
+            yield Page(start, records, total)
+
+
+def _records(body: Mapping[str, Any], method: str, where: str) -> list[dict[str, Any]]:
+    records = body.get("result")
+    if not isinstance(records, list):
+        raise CrmRequestError(f"{where}: result is not a list")
+    return records
+
+
+def php_query(params: Mapping[str, Any]) -> str:
+    """Parameters as PHP reads a query string: filter[>=DATE_MODIFY]=..&select[]=*"""
+    pairs: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(f"{prefix}[{key}]", item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(f"{prefix}[]", item)
+        else:
+            pairs.append((prefix, "" if value is None else str(value)))
+
+    for key, value in params.items():
+        walk(str(key), value)
+    return urlencode(pairs)
+
+
+# -- records ------------------------------------------------------------------
+
+
+class BadRecord(ValueError):
+    """A record that cannot be landed; the message is the reject reason."""
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """A Bitrix24 date-time as an aware datetime; None for empty; BadRecord else."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise BadRecord(f"not a date: {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRecord(f"impossible date {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_DEFAULT_TZ)
+
+
+def landed_row(record: Mapping[str, Any], branch: str) -> dict[str, Any]:
+    """A Bitrix24 record typed for the warehouse; raises BadRecord with the reason."""
+    row: dict[str, Any] = {"branch": branch}
+    for field, value in record.items():
+        row[field.lower()] = _typed(field, value)
+    if row.get("id") is None:
+        raise BadRecord("empty ID")
+    return row
+
+
+def _typed(field: str, value: Any) -> Any:
+    if field in JSON_FIELDS:
+        if value in (None, ""):
+            return None
+        if not isinstance(value, list):
+            raise BadRecord(f"{field} is not a list of values: {value!r:.80}")
+        return value
+    if isinstance(value, list | dict):
+        raise BadRecord(f"{field} holds a {type(value).__name__}, expected a scalar")
+    empty = value is None or (isinstance(value, str) and not value.strip())
+    if field in BIGINT_FIELDS:
+        if empty:
+            return None
+        text = str(value).strip()
+        if not text.lstrip("-").isdigit():
+            raise BadRecord(f"{field} {value!r} is not a whole number")
+        return int(text)
+    if field in DECIMAL_FIELDS:
+        if empty:
+            return None
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise BadRecord(f"{field} {value!r} is not a number") from None
+        if not amount.is_finite():
+            raise BadRecord(f"{field} {value!r} is not a number")
+        return amount
+    if field in TIMESTAMP_FIELDS:
+        try:
+            return parse_instant(value)
+        except BadRecord as error:
+            raise BadRecord(f"{error} in {field}") from None
+    if field in DATE_FIELDS:
+        try:
+            instant = parse_instant(value)
+        except BadRecord as error:
+            raise BadRecord(f"{error} in {field}") from None
+        # the calendar day as written by the portal, not shifted to UTC
+        return (
+            None if instant is None else date(instant.year, instant.month, instant.day)
+        )
+    return value
+
+
+def record_fingerprint(record: Mapping[str, Any]) -> str:
+    """Identifies a record version, to skip re-reading one already landed."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
+
+
+__all__ = [
+    "BadRecord",
+    "Bitrix24Client",
+    "CrmAuthError",
+    "CrmError",
+    "CrmRequestError",
+    "Page",
+    "landed_row",
+    "parse_instant",
+    "php_query",
+    "record_fingerprint",
+]

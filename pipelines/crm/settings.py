@@ -1,0 +1,103 @@
+"""What the CRM pipeline expects of a Bitrix24 portal: methods, fields, types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SOURCE_NAME = "crm"
+
+PAGE_SIZE = 50  # Bitrix24 answers every list method 50 records at a time
+MAX_BATCH_COMMANDS = 50  # Bitrix24 refuses a batch of more
+SELECT = ("*", "UF_*", "PHONE", "EMAIL")  # without these Bitrix24 omits the fields
+ORDER = {"ID": "ASC"}
+
+# Bitrix24 omits a multi-field on a record that has no value in it: not drift
+OPTIONAL_FIELDS = ("PHONE", "EMAIL")
+
+# The fields of docs/landing_formats.md, the contract with the models downstream
+CONTACT_FIELDS = (
+    "ID", "NAME", "SECOND_NAME", "LAST_NAME", "BIRTHDATE", "TYPE_ID", "SOURCE_ID",
+    "POST", "ADDRESS", "ADDRESS_CITY", "COMPANY_ID", "ASSIGNED_BY_ID", "DATE_CREATE",
+    "DATE_MODIFY", "HAS_PHONE", "HAS_EMAIL", "PHONE", "EMAIL", "UF_CRM_IIN",
+    "UF_CRM_C360_ID", "UF_CRM_C360_SEGMENT",
+)  # fmt: skip
+COMPANY_FIELDS = (
+    "ID", "TITLE", "COMPANY_TYPE", "INDUSTRY", "ADDRESS", "ADDRESS_CITY",
+    "ASSIGNED_BY_ID", "DATE_CREATE", "DATE_MODIFY", "HAS_PHONE", "HAS_EMAIL", "PHONE",
+    "EMAIL", "UF_CRM_BIN", "UF_CRM_C360_ID", "UF_CRM_C360_SEGMENT",
+)  # fmt: skip
+DEAL_FIELDS = (
+    "ID", "TITLE", "STAGE_ID", "CATEGORY_ID", "OPPORTUNITY", "CURRENCY_ID", "CLOSED",
+    "CLOSEDATE", "BEGINDATE", "CONTACT_ID", "COMPANY_ID", "ASSIGNED_BY_ID",
+    "DATE_CREATE", "DATE_MODIFY", "UF_CRM_1C_INVOICE",
+)  # fmt: skip
+
+# How each Bitrix24 string is typed on landing; fields not named here stay text.
+BIGINT_FIELDS = frozenset(
+    {"ID", "COMPANY_ID", "CONTACT_ID", "ASSIGNED_BY_ID", "CATEGORY_ID"}
+)
+TIMESTAMP_FIELDS = frozenset({"DATE_CREATE", "DATE_MODIFY", "CLOSEDATE", "BEGINDATE"})
+# a birth date is a calendar day; as an instant it would shift a day back in UTC
+DATE_FIELDS = frozenset({"BIRTHDATE"})
+DECIMAL_FIELDS = frozenset({"OPPORTUNITY"})
+JSON_FIELDS = frozenset(OPTIONAL_FIELDS)
+
+# Naive dates (Bitrix24 always sends an offset, a hand-made export may not) are
+# read in Kazakhstan's zone
+DEFAULT_TZ_OFFSET_HOURS = 5
+
+# dlt: a new table (rejects) may appear; a new column or type may not
+SCHEMA_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
+PRIMARY_KEY = ("branch", "id")
+
+
+@dataclass(frozen=True)
+class CrmEntity:
+    """One CRM entity as the pipeline reads it."""
+
+    table: str  # landed table in raw_crm
+    method: str  # Bitrix24 list method
+    fields: tuple[str, ...]
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f for f in self.fields if f not in OPTIONAL_FIELDS)
+
+    @property
+    def optional(self) -> tuple[str, ...]:
+        return tuple(f for f in self.fields if f in OPTIONAL_FIELDS)
+
+
+ENTITIES = (
+    CrmEntity("contacts", "crm.contact.list", CONTACT_FIELDS),
+    CrmEntity("companies", "crm.company.list", COMPANY_FIELDS),
+    CrmEntity("deals", "crm.deal.list", DEAL_FIELDS),
+)
+
+
+def column_hints(entity: CrmEntity) -> dict[str, dict[str, Any]]:
+    """dlt column hints: snake_case names, explicit types, the key not null."""
+    columns: dict[str, dict[str, Any]] = {
+        "branch": {"data_type": "text", "nullable": False}
+    }
+    for field in entity.fields:
+        hint: dict[str, Any] = {"data_type": "text", "nullable": True}
+        if field in BIGINT_FIELDS:
+            hint = {"data_type": "bigint", "nullable": True}
+        elif field in TIMESTAMP_FIELDS:
+            hint = {"data_type": "timestamp", "nullable": True, "timezone": True}
+        elif field in DATE_FIELDS:
+            hint = {"data_type": "date", "nullable": True}
+        elif field in DECIMAL_FIELDS:
+            hint = {
+                "data_type": "decimal",
+                "precision": 18,
+                "scale": 2,
+                "nullable": True,
+            }
+        elif field in JSON_FIELDS:
+            hint = {"data_type": "json", "nullable": True}
+        columns[field.lower()] = hint
+    columns["id"]["nullable"] = False
+    return columns
