@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,6 +64,45 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     _common_arguments(seed)
     seed.set_defaults(handler=seed_command)
+
+    wait = commands.add_parser(
+        "wait", help="wait until every configured portal answers (for scripts)"
+    )
+    wait.add_argument("--timeout", type=float, default=30.0, help="seconds")
+    wait.set_defaults(handler=wait_command)
+
+
+def wait_command(args: argparse.Namespace) -> int:
+    """Poll each portal's health endpoint: `make demo` starts once they listen."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    settings = load_settings()
+    deadline = time.monotonic() + args.timeout
+    waiting = {
+        p.branch: f"{p.base_url.rstrip('/')}/_standin/health"
+        for p in settings.crm_portals
+    }
+    while waiting:
+        for branch, url in list(waiting.items()):
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    del waiting[branch]
+            except (urllib.error.URLError, OSError):
+                pass
+        if not waiting:
+            break
+        if time.monotonic() > deadline:
+            print(
+                f"c360 crm wait: no answer after {args.timeout:.0f} s from "
+                + ", ".join(f"{b} ({u})" for b, u in waiting.items()),
+                file=sys.stderr,
+            )
+            return 1
+        time.sleep(0.2)
+    print("CRM portals answering: " + ", ".join(p.branch for p in settings.crm_portals))
+    return 0
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:

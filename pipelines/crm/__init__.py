@@ -41,6 +41,8 @@ __all__ = ["CrmAuthError", "CrmError", "CrmRequestError", "crm_source"]
 # worth of rows at a time rather than each page
 _ROWS_PER_YIELD = 2_500
 
+_PROGRESS_EVERY = 2_500
+
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
 def crm_source(
@@ -75,6 +77,8 @@ def crm_source(
             primary_key=PRIMARY_KEY,
             write_disposition="merge",
             schema_contract=SCHEMA_CONTRACT,
+            # DuckDB loads parquet in bulk; dlt's default row inserts are far slower
+            file_format="parquet",
         )(entity, tuple(portals), tally, page_size, progress, client_options)
         for entity in ENTITIES
     ]
@@ -141,7 +145,7 @@ def _entity_records(
         if cursor.get("last"):
             params["filter"] = {">=DATE_MODIFY": cursor["last"]}
         newest = {"last": cursor.get("last"), "last_ts": last_ts, "seen": dict(seen)}
-        done = 0
+        done = reported = 0
         listing_began: str | None = None
         rows: list[dict[str, Any]] = []
         for page in client.list_pages(entity.method, params, page_size):
@@ -163,7 +167,12 @@ def _entity_records(
                 yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
                 rows = []
             done += len(page.records)
-            if progress is not None:
+            # one line per batch of pages, not per page: 100,000 contacts would
+            # otherwise print 2,000 lines
+            if progress is not None and (
+                done - reported >= _PROGRESS_EVERY or done >= page.total
+            ):
+                reported = done
                 progress(
                     f"crm/{portal.branch} {entity.table}: "
                     f"{min(done, page.total):,} / {page.total:,}"
