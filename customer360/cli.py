@@ -1,4 +1,4 @@
-"""The `c360` command line: one entry point for generating, serving, landing and running."""
+"""The `c360` command line: generate, serve, land and run, from one entry point."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ COMMAND_MODULES = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="c360",
-        description="customer360: one trusted profile per customer, built in your warehouse.",
+        description="customer360: one trusted profile per customer, in your warehouse.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:

@@ -28,10 +28,12 @@ class CrmPortal:
         if not self.token:
             raise SettingsError(
                 f"no webhook token for the {self.branch} CRM portal: set "
-                f"C360_CRM_WEBHOOK_TOKEN (or C360_CRM_WEBHOOK_TOKEN_{self.branch.upper()}) "
+                "C360_CRM_WEBHOOK_TOKEN (or "
+                f"C360_CRM_WEBHOOK_TOKEN_{self.branch.upper()}) "
                 f"or [crm] webhook_token in {SECRETS_FILE_NAME}"
             )
-        return f"{self.base_url.rstrip('/')}/rest/{self.user_id}/{self.token}/{method}.json"
+        base = self.base_url.rstrip("/")
+        return f"{base}/rest/{self.user_id}/{self.token}/{method}.json"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Settings:
 
 
 def find_project_dir(start: Path | None = None) -> Path:
-    """The folder holding c360.toml: C360_PROJECT_DIR, else the nearest parent of cwd."""
+    """The folder holding c360.toml: C360_PROJECT_DIR, else the nearest one up."""
     if env := os.environ.get("C360_PROJECT_DIR"):
         return Path(env).resolve()
     here = (start or Path.cwd()).resolve()
@@ -86,7 +88,10 @@ def _parse_portals(text: str) -> dict[str, str]:
 
 
 def load_settings(project_dir: Path | None = None) -> Settings:
-    """Defaults < c360.toml (or C360_CONFIG) < environment; secrets from env or .secrets.toml."""
+    """Defaults < c360.toml (or C360_CONFIG) < environment.
+
+    Secrets come from the environment or the git-ignored .secrets.toml only.
+    """
     root = Path(project_dir).resolve() if project_dir else find_project_dir()
     config_path = Path(os.environ.get("C360_CONFIG", root / CONFIG_FILE_NAME))
     config = _read_toml(config_path)

@@ -1,4 +1,4 @@
-"""Settings: one documented place, environment over file, secrets never from the file."""
+"""Settings: one documented place, environment over file, secrets kept out of git."""
 
 from pathlib import Path
 

@@ -1,0 +1,6 @@
+"""Demo source data: a company's CRMs, 1C, telephony, help desk, and ground truth."""
+
+from customer360.generator.report import GenerationReport
+from customer360.generator.runner import MAX_CUSTOMERS, generate
+
+__all__ = ["MAX_CUSTOMERS", "GenerationReport", "generate"]

@@ -1,0 +1,60 @@
+"""`c360 generate`: arguments, validation and output."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from customer360.generator import commands
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="c360")
+    commands.register(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def test_generate_writes_the_landing_folders_and_prints_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _parser().parse_args(
+        [
+            "generate",
+            "--customers",
+            "200",
+            "--seed",
+            "3",
+            "--landing-dir",
+            str(tmp_path / "landing"),
+            "--ground-truth-dir",
+            str(tmp_path / "truth"),
+        ]
+    )
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "100%" in out and "mess rates" in out and "crm/almaty.json" in out
+    for folder in ("crm", "onec", "telephony", "support"):
+        assert any((tmp_path / "landing" / folder).iterdir())
+    assert (tmp_path / "truth" / "source_records.csv").exists()
+
+
+def test_defaults_come_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("C360_LANDING_DIR", str(tmp_path / "l"))
+    monkeypatch.setenv("C360_GROUND_TRUTH_DIR", str(tmp_path / "g"))
+    args = _parser().parse_args(["generate"])
+    assert args.customers == 10_000 and args.seed == 42 and args.increments == 0
+    assert args.landing_dir is None  # resolved from the settings when run
+
+
+@pytest.mark.parametrize("value", ["0", "10000001", "-3", "many"])
+def test_out_of_range_customer_counts_are_refused_clearly(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["generate", "--customers", value])
+    assert stopped.value.code == 2
+    assert "--customers" in capsys.readouterr().err
