@@ -65,9 +65,9 @@ def next_steps(settings: Settings, seconds: float) -> str:
     return "\n".join(
         [
             f"Done in {seconds:.0f} s. The warehouse is {warehouse}.",
-            "Next:",
+            "Next (after `source .venv/bin/activate`):",
             '  c360 query "select branch, count(*) from raw_crm.contacts group by 1"',
-            '  c360 query "select * from raw_onec.rejects limit 5"',
+            '  c360 query "select reason, file, line from raw_onec.rejects"',
             "  dagster dev              # the asset graph in a browser",
             "  make test                # the test suite",
         ]

@@ -58,6 +58,9 @@ SHARED_MAILBOX_RATE = 0.35  # contact persons listed with info@/buh@/office@/sal
 UNKNOWN_CALLER_RATE = 0.10  # calls from numbers that belong to no customer
 UNKNOWN_REQUESTER_RATE = 0.08  # tickets from people who are not customers
 LATE_UPDATE_RATE = 0.15  # tickets repeated in a later export with a newer updated_at
+# an invoice whose Дата was hand-edited into a day that does not exist (30.02):
+# the 1C pipeline must reject it with its line, never drop or guess it
+IMPOSSIBLE_INVOICE_DATE_RATE = 0.005
 THOUSANDS_SEPARATOR_RATE = 0.03  # 1C amounts written 1 250 000,00 (space or NBSP)
 # how a legal form is typed around the name: ТОО «Ромашка», Ромашка ТОО, Romashka LLP
 ORGANISATION_TITLE_STYLE_WEIGHTS = (

@@ -333,11 +333,15 @@ class OnecWriter:
         deal.invoice_number, deal.invoice_code = number, code
         amount = deal.amount_kzt
         vat = 16 if invoice_day >= _VAT_2026_DAY else 12
+        impossible_date = rng.random() < mess.IMPOSSIBLE_INVOICE_DATE_RATE
+        self.tally.count("impossible_invoice_date", impossible_date)
         self._write(
             "invoices",
             [
                 number,
-                ru_date(invoice_day),
+                _impossible_date(invoice_day)
+                if impossible_date
+                else ru_date(invoice_day),
                 code,
                 BRANCH_CITY[deal.branch],
                 _money(rng, amount),
@@ -463,6 +467,11 @@ def _money(rng: random.Random, amount: float) -> str:
             whole = whole[:-3]
         text = pick(rng, (" ", "\u00a0")).join(groups) + "," + cents
     return text
+
+
+def _impossible_date(day: int) -> str:
+    """30 February of the invoice's year: what a hand edit in Excel leaves behind."""
+    return f"30.02.{ru_date(day)[-4:]}"
 
 
 def _stamp(rng: random.Random, day: int, last_day: int) -> str:

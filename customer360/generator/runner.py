@@ -12,7 +12,7 @@ from pathlib import Path
 from customer360.generator import mess
 from customer360.generator.crm import BranchFootprint, CrmWriter
 from customer360.generator.ground_truth import GroundTruthWriter
-from customer360.generator.increments import IncrementPlan
+from customer360.generator.increments import DayPlan, IncrementPlan
 from customer360.generator.onec import OnecFootprint, OnecWriter
 from customer360.generator.report import GenerationReport, MessRate, Tally
 from customer360.generator.support import (
@@ -57,6 +57,11 @@ MEASURED_RATES = (
     ("filled IIN/BIN failing checksum", mess.INVALID_IIN_BIN_RATE, "iin_bin_invalid"),
     ("CRM records without phone", mess.MISSING_PHONE_RATE, "crm_missing_phone"),
     ("persons with a stale phone", mess.STALE_PHONE_RATE, "stale_phone"),
+    (
+        "1C invoices with an impossible date",
+        mess.IMPOSSIBLE_INVOICE_DATE_RATE,
+        "impossible_invoice_date",
+    ),
     ("private persons on a family phone", mess.FAMILY_PHONE_RATE, "family_phone"),
     ("contacts on the switchboard", mess.SWITCHBOARD_PHONE_RATE, "switchboard_phone"),
     ("contacts on a shared mailbox", mess.SHARED_MAILBOX_RATE, "shared_mailbox"),
@@ -199,9 +204,7 @@ def generate(
                 day_rng, known.customer, day, day, [day], 1
             )
         for index in day_plan.late_updates:
-            states = [
-                state for state in remembered[index].tickets if state.updated_day < day
-            ]
+            states = _earlier_tickets(remembered, day_plan, index, day)
             if states:
                 tickets.late_update(day_rng, day_rng.choice(states), day, day)
         if progress:
@@ -225,3 +228,22 @@ def generate(
     ]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _earlier_tickets(
+    remembered: dict[int, _Remembered], day_plan: DayPlan, planned: int, day: int
+) -> list:
+    """The planned customer's older tickets, or those of another customer of the day.
+
+    A customer drawn for a late update may have no ticket at all; handing the
+    update to another customer in the same day's plan keeps every day's export
+    repeating an old ticket, and depends only on that day's plan, so day 1 is
+    the same whatever the number of increments.
+    """
+    candidates = (planned, *day_plan.late_updates, *day_plan.requesters)
+    candidates += (*day_plan.callers, *day_plan.new_deals)
+    for key in candidates:
+        states = [s for s in remembered[key].tickets if s.updated_day < day]
+        if states:
+            return states
+    return []

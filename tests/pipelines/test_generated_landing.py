@@ -22,8 +22,20 @@ def test_generated_files_land_completely_and_increments_land_only_changes(
     for report in first.sources:
         assert report.total_read > 0
         assert report.total_read == report.total_landed + report.total_rejected
-        # the generator writes messy values, but never records the contract forbids
-        assert report.total_rejected == 0, report.rejected
+    # the generator's only records the contract forbids: invoices dated 30.02
+    invoices = (settings.landing_dir / "onec" / "invoices.csv").read_text("cp1251")
+    impossible = sum(
+        1
+        for line in invoices.splitlines()[1:]
+        if line.split(";")[1].startswith("30.02.")
+    )
+    assert impossible > 0, "the generator should write a few impossible dates"
+    rejected = {r.source: r.rejected for r in first.sources}
+    assert rejected == {
+        "onec": {"invoices": impossible},
+        "telephony": {},
+        "support": {},
+    }
     assert (
         first.warehouse_rows["raw_onec.invoices"] == first.sources[0].landed["invoices"]
     )
