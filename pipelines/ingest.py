@@ -178,6 +178,14 @@ def land_source(
     """Land one source into raw_<name>; raise a clear error when it cannot be landed."""
     if name not in SOURCES:
         raise IngestError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
+    folder = SOURCES[name].landing_folder
+    if folder and not (settings.landing_dir / folder).is_dir():
+        # an empty load here would look like success: say where we looked instead
+        raise IngestError(
+            f"source {name!r}: no folder {settings.landing_dir / folder}; put the "
+            f"exports there (docs/landing_formats.md) or point C360_LANDING_DIR at "
+            "the folder that holds them (`c360 generate` writes demo data)"
+        )
     tally = SourceTally(name)
     pipeline = make_pipeline(name, settings)
     started = time.perf_counter()

@@ -20,6 +20,8 @@ class LandingSource:
     name: str
     description: str
     build: Callable[[Settings, SourceTally, Progress | None], DltSource]
+    # the folder under the landing dir a file source reads; None for APIs
+    landing_folder: str | None = None
 
 
 def _build_crm(
@@ -68,14 +70,19 @@ SOURCES: dict[str, LandingSource] = {
             "onec",
             "1C accounting exports: counterparties, contact persons, documents",
             _build_onec,
+            landing_folder="onec",
         ),
         LandingSource(
             "telephony",
             "Asterisk call detail records, one file per month",
             _build_telephony,
+            landing_folder="telephony",
         ),
         LandingSource(
-            "support", "help-desk ticket exports (JSON lines)", _build_support
+            "support",
+            "help-desk ticket exports (JSON lines)",
+            _build_support,
+            landing_folder="support",
         ),
     )
 }

@@ -29,6 +29,7 @@ from pipelines.crm.settings import (
 
 log = logging.getLogger(__name__)
 
+_SHORTEST_MASKED_TOKEN = 6
 _TOKEN_IN_PATH = re.compile(r"(/rest/[^/\s]+/)[^/\s\"']+(/)")
 
 
@@ -121,8 +122,12 @@ class Bitrix24Client:
         return f"{base}/rest/{self.portal.user_id}/***/"
 
     def _mask(self, text: str) -> str:
+        text = _TOKEN_IN_PATH.sub(r"\1***\2", text)
         token = self.portal.token
-        return text.replace(token, "***") if token else text
+        # a very short token would blank out ordinary words; real ones are long
+        if token and len(token) >= _SHORTEST_MASKED_TOKEN:
+            text = text.replace(token, "***")
+        return text
 
     def _where(self, method: str, page: int | None) -> str:
         where = f"{self.portal.branch} CRM portal {self.masked_url}, {method}"

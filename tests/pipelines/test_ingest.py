@@ -104,3 +104,18 @@ def test_c360_ingest_rejects_an_unknown_source(c360_env, capsys):
         main(["ingest", "--source", "ledger"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'ledger'" in capsys.readouterr().err
+
+
+def test_a_missing_landing_folder_fails_loudly_instead_of_landing_nothing(
+    settings, tmp_path
+):
+    from dataclasses import replace
+
+    elsewhere = replace(settings, landing_dir=tmp_path / "no-such-landing")
+
+    report = run_ingest(elsewhere, ["onec", "telephony"], progress=None)
+
+    assert not report.ok
+    assert set(report.failures) == {"onec", "telephony"}
+    assert str(tmp_path / "no-such-landing" / "onec") in report.failures["onec"]
+    assert "C360_LANDING_DIR" in report.failures["onec"]

@@ -268,3 +268,16 @@ def test_a_portal_without_a_token_is_a_settings_error_before_loading(
     with pytest.raises(SettingsError, match="C360_CRM_WEBHOOK_TOKEN_ALMATY"):
         crm_source([tokenless])
     assert standin.portal("almaty").stats()["requests"] == 0
+
+
+def test_an_unreachable_portal_error_hides_even_a_one_letter_token_but_keeps_words(
+    warehouse: Warehouse,
+) -> None:
+    """The token goes from the URL path; masking must not mangle the rest."""
+    unreachable = (CrmPortal("almaty", "http://127.0.0.1:9", 1, token="e"),)
+    with pytest.raises(Exception) as caught:
+        warehouse.load(unreachable, max_retries=1)
+    error = next(e for e in causes(caught.value) if isinstance(e, CrmRequestError))
+    message = str(error)
+    assert "/rest/1/***/" in message and "/rest/1/e/" not in message
+    assert "exceeded" in message or "refused" in message
