@@ -57,7 +57,7 @@ def main() -> None:
     )
 
     rate_limit = RateLimit(50, 10_000) if args.fast_crm else RateLimit(50, 2.0)
-    base = load_settings()
+    base = load_settings(Path(__file__).resolve().parents[1])
     with start_standin(
         workdir / "standin",
         [p.branch for p in base.crm_portals],

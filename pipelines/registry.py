@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dlt.extract.source import DltSource
 
-from customer360.settings import Settings
+from customer360.settings import Settings, SettingsError
 from pipelines.common.tally import SourceTally
 
 Progress = Callable[[str], None]
@@ -31,6 +31,13 @@ def _build_crm(
     # or broken, and so that `c360 --help` does not import it
     from pipelines.crm import crm_source
 
+    if not settings.crm_portals:
+        # landing no CRM at all would look like a clean, empty load
+        raise SettingsError(
+            "no CRM portals configured: set [crm] portals in c360.toml or "
+            "C360_CRM_PORTALS='almaty=https://...' (is c360 running outside "
+            "the project folder? set C360_PROJECT_DIR)"
+        )
     return crm_source(settings.crm_portals, tally=tally, progress=progress)
 
 

@@ -13,7 +13,7 @@ from dagster import (
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from customer360.settings import Settings
+from customer360.settings import CrmPortal, Settings
 from orchestration.resources import Customer360Settings
 from pipelines.common.destination import dataset_name, make_pipeline
 from pipelines.common.tally import SourceTally
@@ -21,6 +21,7 @@ from pipelines.ingest import land_source, warehouse_row_counts
 from pipelines.registry import SOURCES
 
 LANDING_GROUP = "landing"
+_SHAPE_ONLY_PORTAL = CrmPortal("shape", "http://127.0.0.1", 1, token="never-sent")
 
 
 class LandingTranslator(DagsterDltTranslator):
@@ -43,10 +44,13 @@ def build_landing_assets(settings: Settings) -> list[AssetsDefinition]:
 def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinition:
     landing = SOURCES[source_name]
     # the source is built here only for its shape (resource names become asset
-    # keys); each run builds a fresh one with its own tally. The shape needs no
-    # connection details, so `dagster dev` loads without the CRM token set.
+    # keys); each run builds a fresh one with its own tally. Building makes no
+    # request, so a placeholder portal stands in: `dagster dev` must load where
+    # the CRM token is not set.
     shape = landing.build(
-        replace(settings, crm_portals=()), SourceTally(source_name), None
+        replace(settings, crm_portals=(_SHAPE_ONLY_PORTAL,)),
+        SourceTally(source_name),
+        None,
     )
 
     @dlt_assets(

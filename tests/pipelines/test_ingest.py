@@ -119,3 +119,10 @@ def test_a_missing_landing_folder_fails_loudly_instead_of_landing_nothing(
     assert set(report.failures) == {"onec", "telephony"}
     assert str(tmp_path / "no-such-landing" / "onec") in report.failures["onec"]
     assert "C360_LANDING_DIR" in report.failures["onec"]
+
+
+def test_no_configured_crm_portal_is_a_clear_failure_not_an_empty_load(settings):
+    report = run_ingest(settings, ["crm"], progress=None)  # settings has no portals
+
+    assert not report.ok
+    assert "no CRM portals configured" in report.failures["crm"]
