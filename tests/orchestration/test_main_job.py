@@ -99,7 +99,7 @@ def test_definitions_hold_one_asset_per_landed_table_and_the_schedule(
     assert schedule.execution_timezone == "Asia/Almaty"
 
 
-def test_dagster_loads_the_project_definitions_module() -> None:
+def test_dagster_loads_the_project_definitions_module(tmp_path: Path) -> None:
     """What `dagster dev` does first: import and validate orchestration.definitions."""
     dagster = Path(sys.executable).parent / "dagster"
     result = subprocess.run(
@@ -111,7 +111,7 @@ def test_dagster_loads_the_project_definitions_module() -> None:
         env={
             **__import__("os").environ,
             "C360_CRM_WEBHOOK_TOKEN": TOKEN,
-            "DAGSTER_HOME": str(PROJECT_DIR / ".pytest_cache"),
+            "DAGSTER_HOME": str(tmp_path),
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
