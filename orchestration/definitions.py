@@ -14,6 +14,7 @@ from orchestration.ingest.definitions import ingest_definitions
 from orchestration.jobs import main_job, nightly_schedule
 from orchestration.progress import progress_logger
 from orchestration.resources import Customer360Settings
+from orchestration.transform.definitions import transform_definitions
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
@@ -31,7 +32,9 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         # "console" stays Dagster's default; `c360 run` selects "progress"
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )
-    return Definitions.merge(shared, ingest_definitions(settings))
+    return Definitions.merge(
+        shared, ingest_definitions(settings), transform_definitions(settings)
+    )
 
 
 defs = build_definitions()

@@ -1,0 +1,1 @@
+"""The transform domain: the dbt project built as Dagster assets."""

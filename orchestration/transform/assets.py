@@ -1,0 +1,84 @@
+"""dbt models, seeds and tests as Dagster assets, built by `dbt build`."""
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetsDefinition
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from customer360.settings import Settings
+from orchestration.resources import Customer360Settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Dagster's own target folder, so that its parse never races a developer's dbt run
+DBT_TARGET = PROJECT_DIR / "target" / "dagster"
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """Groups dbt nodes by layer (staging, intermediate, marts, seeds)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "transform"
+
+
+# the dbt installed beside this Python, so `.venv/bin/c360` works without the
+# virtual environment activated (PATH may not hold it)
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(
+        project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR, target_path=DBT_TARGET
+    )
+
+
+def dbt_cli() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
+
+
+@contextmanager
+def warehouse_environment(settings: Settings) -> Iterator[None]:
+    """dbt's profile reads C360_WAREHOUSE; point it at this run's warehouse."""
+    before = os.environ.get("C360_WAREHOUSE")
+    os.environ["C360_WAREHOUSE"] = str(settings.warehouse_path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("C360_WAREHOUSE", None)
+        else:
+            os.environ["C360_WAREHOUSE"] = before
+
+
+def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
+    """The dbt project's nodes; parsing writes the manifest the assets are made from."""
+    project = dbt_project()
+    with warehouse_environment(settings):
+        dbt_cli().cli(["parse", "--quiet"], target_path=DBT_TARGET).wait()
+    manifest = json.loads(project.manifest_path.read_text())
+    if not any(
+        node["resource_type"] in ("model", "seed", "snapshot")
+        for node in manifest["nodes"].values()
+    ):
+        return []  # sources only: nothing for dbt to build yet
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=LayeredTranslator(),
+    )
+    def customer360_dbt(
+        context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings
+    ):
+        with warehouse_environment(c360.load()):
+            yield from dbt.cli(["build"], context=context).stream()
+
+    return [customer360_dbt]
