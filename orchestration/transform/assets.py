@@ -58,11 +58,24 @@ def warehouse_environment(settings: Settings) -> Iterator[None]:
             os.environ["C360_WAREHOUSE"] = before
 
 
+_parsed_in_this_process = False
+
+
+def _parse_once(settings: Settings) -> None:
+    """`dbt parse` takes seconds; the project does not change under a running process
+    (`dagster dev` reloads code in a fresh one)."""
+    global _parsed_in_this_process
+    if _parsed_in_this_process and dbt_project().manifest_path.exists():
+        return
+    with warehouse_environment(settings):
+        dbt_cli().cli(["parse", "--quiet"], target_path=DBT_TARGET).wait()
+    _parsed_in_this_process = True
+
+
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     """The dbt project's nodes; parsing writes the manifest the assets are made from."""
     project = dbt_project()
-    with warehouse_environment(settings):
-        dbt_cli().cli(["parse", "--quiet"], target_path=DBT_TARGET).wait()
+    _parse_once(settings)
     manifest = json.loads(project.manifest_path.read_text())
     if not any(
         node["resource_type"] in ("model", "seed", "snapshot")
