@@ -1,0 +1,72 @@
+"""The must-link rules link what is certain and nothing that is merely shared."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from conftest import person, person_table
+
+from customer360.identity.deterministic import deterministic_pairs
+
+VALID_IIN = "900515300018"  # its check digit is right
+INVALID_IIN = "900515300012"  # one digit mistyped
+
+
+def linked(rows) -> set[tuple[str, str, str]]:
+    pairs = deterministic_pairs(person_table(rows), "persons").to_pylist()
+    return {(p["record_key_l"], p["record_key_r"], p["rule"]) for p in pairs}
+
+
+def test_the_same_valid_iin_links_differently_spelled_records():
+    rows = [
+        person("crm:contacts:almaty:1", "Петров Иван", iin=VALID_IIN,
+               iin_is_valid=True),
+        person("onec:contact_persons:00-1", "Petrov Ivan Sergeevich",
+               iin=VALID_IIN, iin_is_valid=True, birth_date=date(1990, 5, 15)),
+    ]  # fmt: skip
+    assert linked(rows) == {
+        ("crm:contacts:almaty:1", "onec:contact_persons:00-1", "same_valid_iin")
+    }
+
+
+def test_an_invalid_iin_never_links():
+    rows = [
+        person("crm:contacts:almaty:1", "Петров Иван", iin=INVALID_IIN,
+               iin_is_valid=False),
+        person("crm:contacts:astana:1", "Сидорова Анна", iin=INVALID_IIN,
+               iin_is_valid=False),
+    ]  # fmt: skip
+    assert linked(rows) == set()
+
+
+def test_a_generic_mailbox_does_not_link_colleagues():
+    rows = [
+        person("crm:contacts:almaty:1", "Петров Иван", email="info@romashka.kz"),
+        person("crm:contacts:almaty:2", "Сидорова Анна", email="info@romashka.kz"),
+    ]
+    assert linked(rows) == set()
+
+
+def test_a_personal_email_links():
+    rows = [
+        person("crm:contacts:almaty:1", "Петров Иван", email="i.petrov@mail.ru"),
+        person("support:tickets:1", "Ivan Petrov", email="i.petrov@mail.ru"),
+        person("onec:contact_persons:00-1", "Petrov Ivan", email="i.petrov@mail.ru"),
+    ]
+    # tickets are events, attached after clustering: they never enter the rules
+    assert linked(rows) == {
+        ("crm:contacts:almaty:1", "onec:contact_persons:00-1", "same_personal_email")
+    }
+
+
+def test_a_shared_phone_does_not_link_but_a_personal_one_does():
+    switchboard, mobile = "+77272940037", "+77051234567"
+    rows = [
+        person("crm:contacts:almaty:1", "Петров Иван", phones=[switchboard, mobile]),
+        person("onec:contact_persons:00-1", "Petrov Ivan", phones=[mobile]),
+        person("crm:contacts:almaty:2", "Сидорова Анна", phones=[switchboard]),
+        person("crm:contacts:almaty:3", "Ахметов Ерлан", phones=[switchboard]),
+    ]
+    assert linked(rows) == {
+        ("crm:contacts:almaty:1", "onec:contact_persons:00-1", "same_personal_phone")
+    }

@@ -1,0 +1,67 @@
+"""The committed model JSON loads and separates one person from two colleagues."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from conftest import organisation, organisation_table, person, person_table
+
+from customer360.identity.resolve import resolve, review_queue
+from customer360.identity.train import model_path
+
+
+def test_the_committed_models_are_trained():
+    for entity_type in ("persons", "organisations"):
+        model = json.loads(model_path(entity_type).read_text())
+        assert 0 < model["probability_two_random_records_match"] < 0.01
+        levels = [
+            level
+            for comparison in model["comparisons"]
+            for level in comparison["comparison_levels"]
+            if not level.get("is_null_level")
+        ]
+        assert all("m_probability" in lvl and "u_probability" in lvl for lvl in levels)
+
+
+def test_the_person_model_joins_spellings_and_keeps_colleagues_apart():
+    switchboard = "+77272940037"
+    rows = [
+        # one person: Cyrillic in the CRM, Latin with a typo in 1C, same birth date
+        person("crm:contacts:almaty:1", "Нұрланова Айгерім Серікқызы",
+               phones=[switchboard], city="Алматы", birth_date=date(1985, 3, 2)),
+        person("onec:contact_persons:00-7", "Nurlanova Aigerm",
+               phones=[switchboard], birth_date=date(1985, 3, 2)),
+        # a colleague on the same switchboard and the same office mailbox
+        person("crm:contacts:almaty:2", "Ким Виктор Андреевич",
+               phones=[switchboard], email="info@romashka.kz", city="Алматы"),
+        person("crm:contacts:almaty:3", "Ахметов Ерлан Нурланович",
+               phones=[switchboard], email="info@romashka.kz", city="Алматы"),
+    ]  # fmt: skip
+    clusters, pairs = resolve(person_table(rows), "persons")
+    cluster_of = {r["record_key"]: r["cluster_id"] for r in clusters.to_pylist()}
+    assert (
+        cluster_of["crm:contacts:almaty:1"] == cluster_of["onec:contact_persons:00-7"]
+    )
+    assert len({cluster_of[k] for k in cluster_of}) == 3
+    assert {"match_probability", "mw_name_core", "decision"} <= set(pairs.column_names)
+    # the colleagues, if scored at all, are never a match
+    for pair in review_queue(pairs).to_pylist():
+        assert pair["decision"] == "review"
+
+
+def test_the_organisation_model_joins_legal_form_and_script_variants():
+    rows = [
+        organisation("crm:companies:almaty:2", "ТОО «Достык Инвест»",
+                     phones=["+77272940037"], city="Алматы"),
+        organisation("onec:counterparties:00-3", "Dostyk Invest LLP",
+                     phones=["+77272940037"], city="Алматы"),
+        organisation("crm:companies:astana:9", "АО «Сарыарка Фуд»",
+                     phones=["+77172797185"], city="Астана"),
+    ]  # fmt: skip
+    clusters, _ = resolve(organisation_table(rows), "organisations")
+    cluster_of = {r["record_key"]: r["cluster_id"] for r in clusters.to_pylist()}
+    assert (
+        cluster_of["crm:companies:almaty:2"] == cluster_of["onec:counterparties:00-3"]
+    )
+    assert cluster_of["crm:companies:astana:9"] == "crm:companies:astana:9"
