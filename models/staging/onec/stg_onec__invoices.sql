@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('onec', 'invoices') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_text('number') }} as invoice_number,
+        date as invoiced_on,
+        {{ clean_text('counterparty_code') }} as counterparty_code,
+        {{ clean_text('branch') }} as branch_name,
+        case {{ clean_text('branch') }}
+            when 'Алматы' then 'almaty'
+            when 'Астана' then 'astana'
+            when 'Шымкент' then 'shymkent'
+        end as branch,
+        amount,
+        vat_amount,
+        {{ clean_text('currency') }} as currency,
+        {{ clean_text('comment') }} as invoice_comment,
+        modified_at as updated_at
+
+    from source
+
+)
+
+select * from renamed
