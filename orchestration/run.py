@@ -23,18 +23,30 @@ class RunOutcome:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     def format(self) -> str:
-        lines = ["Summary"]
+        landed = [a for a in self.assets if a.key.startswith("raw_")]
+        built = [a for a in self.assets if not a.key.startswith("raw_")]
+        lines = ["Landed"]
         lines.append(
             f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
             f"{'in table':>10}"
         )
-        for asset in sorted(self.assets, key=lambda a: a.key):
+        for asset in sorted(landed, key=lambda a: a.key):
             meta = asset.metadata
             lines.append(
                 f"  {asset.key:34} {_count(meta.get('rows_read')):>10} "
                 f"{_count(meta.get('rows_landed')):>10} "
                 f"{_count(meta.get('rows_rejected')):>9} "
                 f"{_count(meta.get('rows_in_table')):>10}"
+            )
+        if built:
+            layers: dict[str, int] = {}
+            for asset in built:
+                layer = asset.key.split("/")[0]
+                layers[layer] = layers.get(layer, 0) + 1
+            lines.append(
+                f"Built by dbt: {len(built)} models and seeds ("
+                + ", ".join(f"{layer} {n}" for layer, n in sorted(layers.items()))
+                + "), each with its tests"
             )
         for step, message in self.failures:
             lines.append(f"  FAILED {step}: {message}")
