@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "customer360.bitrix24_standin.commands",  # c360 crm serve|seed
     "pipelines.commands",  # c360 ingest
     "orchestration.commands",  # c360 run
+    "customer360.identity.commands",  # c360 identity review|evaluate|train
 )
 
 

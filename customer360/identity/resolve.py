@@ -197,3 +197,125 @@ def review_queue(pairs: pa.Table) -> pa.Table:
         .arrow()
         .read_all()
     )
+
+
+# Strength of an accepted link, strongest first: the order in which clustering with
+# reviewer decisions joins records, so that a cannot-link cuts the weakest evidence.
+_LINK_STRENGTH = {"review": 0, "rule": 1, "probabilistic": 2}
+
+
+def clusters_with_decisions(
+    record_keys: list[str],
+    pairs: pa.Table,
+    decisions: pa.Table | None = None,
+) -> pa.Table:
+    """Clusters from the scored pairs plus reviewers' decisions.
+
+    `pairs` as resolve returns them (record_key_l, record_key_r, rule,
+    match_probability, decision). `decisions`: record_key_l, record_key_r, decision
+    ('same' | 'not_same'), decided_at; the latest decision per pair wins.
+
+    - 'same' is a must-link: the pair is joined whatever its score;
+    - 'not_same' is a cannot-link: that pair's own edge is dropped and, should the two
+      records still meet through other edges, the cluster is cut. Links are joined
+      strongest first (reviewer 'same', then must-link rules, then Splink matches by
+      falling probability), and a link that would put two records of a cannot-link
+      pair into one cluster is skipped: the weakest links on the path give way,
+      reviewer decisions never do (a 'same' chain that contradicts a 'not_same' loses
+      its last link).
+
+    Returns record_key, cluster_id (the smallest record_key in the cluster),
+    cluster_size, linked_by (`review`, `rule`, `probabilistic` or `singleton`: the
+    strongest link joining the record to its cluster) and cut_by_review (the record
+    is in a 'not_same' decision, or a link of it was skipped to honour one).
+    """
+    keys = list(record_keys)
+    known = set(keys)
+    latest: dict[tuple[str, str], str] = {}
+    if decisions is not None and decisions.num_rows:
+        rows = sorted(
+            decisions.to_pylist(),
+            key=lambda row: (row["decided_at"] is None, row["decided_at"]),
+        )
+        for row in rows:  # oldest first: a later decision replaces an earlier one
+            left, right = sorted((row["record_key_l"], row["record_key_r"]))
+            latest[(left, right)] = row["decision"]
+    cannot: dict[str, set[str]] = {}
+    for (left, right), decision in latest.items():
+        if decision == "not_same" and left in known and right in known:
+            cannot.setdefault(left, set()).add(right)
+            cannot.setdefault(right, set()).add(left)
+
+    links: list[tuple[int, float, str, str, str]] = []
+    for row in pairs.select(
+        ["record_key_l", "record_key_r", "rule", "match_probability", "decision"]
+    ).to_pylist():
+        left, right = sorted((row["record_key_l"], row["record_key_r"]))
+        if (left, right) in latest or row["decision"] != "match":
+            continue
+        kind = "rule" if row["rule"] is not None else "probabilistic"
+        links.append(
+            (
+                _LINK_STRENGTH[kind],
+                -(row["match_probability"] or 1.0),
+                left,
+                right,
+                kind,
+            )
+        )
+    for (left, right), decision in latest.items():
+        if decision == "same" and left in known and right in known:
+            links.append((_LINK_STRENGTH["review"], -1.0, left, right, "review"))
+    links.sort()
+
+    parent: dict[str, str] = {key: key for key in keys}
+    members: dict[str, list[str]] = {}  # root -> its records under a cannot-link
+
+    def root(key: str) -> str:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for key in cannot:
+        members[key] = [key]
+    cut: set[str] = {key for key in cannot}
+    linked_by: dict[str, str] = {}
+    for _, _, left, right, kind in links:
+        if left not in known or right not in known:
+            continue
+        a, b = root(left), root(right)
+        if a == b:
+            accepted = True
+        elif any(
+            root(other) == b for key in members.get(a, []) for other in cannot[key]
+        ):
+            cut.update((left, right))
+            accepted = False
+        else:
+            small, large = min(a, b), max(a, b)
+            parent[large] = small
+            members[small] = members.get(small, []) + members.pop(large, [])
+            accepted = True
+        if accepted:
+            for key in (left, right):
+                current = linked_by.get(key)
+                if current is None or _LINK_STRENGTH[kind] < _LINK_STRENGTH[current]:
+                    linked_by[key] = kind
+
+    cluster_ids = [root(key) for key in keys]
+    sizes: dict[str, int] = {}
+    for cluster_id in cluster_ids:
+        sizes[cluster_id] = sizes.get(cluster_id, 0) + 1
+    return pa.table(
+        {
+            "record_key": keys,
+            "cluster_id": cluster_ids,
+            "cluster_size": [sizes[c] for c in cluster_ids],
+            "linked_by": [
+                linked_by.get(key, "singleton") if sizes[c] > 1 else "singleton"
+                for key, c in zip(keys, cluster_ids, strict=True)
+            ],
+            "cut_by_review": [key in cut for key in keys],
+        }
+    )

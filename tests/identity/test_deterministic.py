@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from conftest import person, person_table
+from identity_records import person, person_table
 
 from customer360.identity.deterministic import deterministic_pairs
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from conftest import organisation, organisation_table, person, person_table
+from identity_records import organisation, organisation_table, person, person_table
 
 from customer360.identity.resolve import resolve, review_queue
 from customer360.identity.train import model_path

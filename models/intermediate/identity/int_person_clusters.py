@@ -1,0 +1,29 @@
+"""Person records grouped into people: the match pairs plus reviewers' decisions.
+
+Every person record except calls and tickets, exactly once. A reviewer's 'same' joins
+a pair, a 'not_same' removes its link and cuts the cluster apart if the two records
+still meet through other links (customer360.identity.resolve.clusters_with_decisions).
+"""
+
+from customer360.identity.features import EVENT_SOURCE_SYSTEMS
+from customer360.identity.resolve import clusters_with_decisions
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    records = dbt.ref("int_person_records_unioned")
+    record_keys = [
+        key
+        for key, source_system in records.project("record_key, source_system")
+        .order("record_key")
+        .fetchall()
+        if source_system not in EVENT_SOURCE_SYSTEMS
+    ]
+    pairs = dbt.ref("int_person_match_pairs").arrow().read_all()
+    decisions = (
+        dbt.source("review", "identity_decisions")
+        .filter("entity_type = 'persons'")
+        .arrow()
+        .read_all()
+    )
+    return clusters_with_decisions(record_keys, pairs, decisions)

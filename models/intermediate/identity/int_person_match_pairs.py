@@ -1,0 +1,16 @@
+"""Scored pairs of person records: must-link rules plus the trained Splink model.
+
+One row per pair the engine looked at and kept (must-link, or match probability at or
+above the review band): decision `match` or `review`, the rules that fired and the
+match weight of every comparison. Calls and tickets are events, not identities: the
+engine leaves them out (they are attributed in int_event_attributions).
+"""
+
+from customer360.identity.resolve import resolve
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    records = dbt.ref("int_person_records_unioned").arrow().read_all()
+    _, pairs = resolve(records, "persons")
+    return pairs
