@@ -35,6 +35,7 @@ demo: venv ## generate demo data, start the CRM stand-in, run the main job end t
 	trap 'kill $$standin 2>/dev/null; wait $$standin 2>/dev/null || true' EXIT; \
 	$(C360) crm wait --timeout 30; \
 	$(C360) run
+	$(C360) identity evaluate
 
 test: venv ## run the linters and the test suite
 	$(BIN)/ruff check .

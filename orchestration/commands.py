@@ -68,6 +68,8 @@ def next_steps(settings: Settings, seconds: float) -> str:
             "Next (after `source .venv/bin/activate`):",
             '  c360 query "select branch, count(*) from raw_crm.contacts group by 1"',
             '  c360 query "select reason, file, line from raw_onec.rejects"',
+            "  c360 identity evaluate   # matching accuracy against the demo's truth",
+            "  c360 identity review     # pairs waiting for a person's decision",
             "  dagster dev              # the asset graph in a browser",
             "  make test                # the test suite",
         ]
