@@ -1,0 +1,125 @@
+"""A generated company built by a real `dbt build`, with one birth-date conflict seeded
+in the CRM, for the golden-record tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunnerResult
+
+from tests.transform.conftest import PROJECT_DIR, _land_everything, run_dbt
+
+# the golden record reads the identity and registry models; without them there is
+# nothing to build, so the tests skip (and say which file is missing)
+UPSTREAM_MODELS = [
+    "models/intermediate/identity/int_person_clusters.py",
+    "models/intermediate/identity/int_organisation_clusters.py",
+    "models/intermediate/identity/int_event_attributions.py",
+    "models/intermediate/registry/int_record_crosswalk.py",
+]
+
+
+def missing_upstream_models() -> list[str]:
+    return [path for path in UPSTREAM_MODELS if not (PROJECT_DIR / path).exists()]
+
+
+@dataclass(frozen=True)
+class SeededConflict:
+    """A CRM contact whose birth date was moved so that it disagrees with its person."""
+
+    record_key: str
+    original_birth_date: str
+    moved_birth_date: str
+
+
+@dataclass(frozen=True)
+class GoldenWarehouse:
+    path: Path
+    builds: tuple[dbtRunnerResult, ...]
+    conflict: SeededConflict
+
+    def query(self, sql: str) -> list[tuple]:
+        con = duckdb.connect(str(self.path))
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+
+def _failures(build: dbtRunnerResult) -> list:
+    if build.result is None:
+        return [str(build.exception)]
+    return [
+        (r.node.name, r.message)
+        for r in build.result
+        if str(r.status) not in ("success", "pass", "no-op")
+    ]
+
+
+def _seed_birth_date_conflict(warehouse: Path) -> SeededConflict:
+    """Move the birth date of a CRM contact that a must-link rule ties to another
+    record carrying the same date: the person keeps both records (the rule does not
+    look at birth dates), and now holds two different dates."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        row = con.execute(
+            """
+            select crm.record_key, crm.source_record_id, cast(crm.birth_date as varchar)
+            from intermediate.int_person_records_unioned as crm
+            inner join intermediate.int_person_clusters as crm_cluster
+                on crm.record_key = crm_cluster.record_key
+            inner join intermediate.int_person_clusters as other_cluster
+                on crm_cluster.cluster_id = other_cluster.cluster_id
+                and crm_cluster.record_key != other_cluster.record_key
+            inner join intermediate.int_person_records_unioned as other
+                on other_cluster.record_key = other.record_key
+            where crm.source_system = 'crm'
+                and crm_cluster.linked_by = 'rule'
+                and other_cluster.linked_by = 'rule'
+                and crm.birth_date is not null
+                and other.birth_date = crm.birth_date
+            order by crm.record_key
+            limit 1
+            """
+        ).fetchone()
+        assert row, (
+            "the generated company has no rule-linked CRM contact with a birth date"
+        )
+        record_key, source_record_id, birth_date = row
+        branch, contact_id = source_record_id.split(":")
+        con.execute(
+            "update raw_crm.contacts set birthdate = birthdate + interval 400 day"
+            " where branch = ? and id = ?",
+            [branch, int(contact_id)],
+        )
+        moved = con.execute(
+            "select cast(birthdate as varchar) from raw_crm.contacts"
+            " where branch = ? and id = ?",
+            [branch, int(contact_id)],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    return SeededConflict(record_key, birth_date, moved)
+
+
+@pytest.fixture(scope="session")
+def golden_warehouse(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[GoldenWarehouse]:
+    """~300 customers landed from all four sources (CRM through the stand-in), one
+    `dbt build`, a birth-date conflict seeded in the raw CRM table, a second build."""
+    missing = missing_upstream_models()
+    if missing:
+        pytest.skip(f"upstream identity/registry models not there yet: {missing}")
+    root = tmp_path_factory.mktemp("golden")
+    settings = _land_everything(root)
+    first = run_dbt(["build"], settings.warehouse_path, root / "target")
+    assert first.success, _failures(first)
+    conflict = _seed_birth_date_conflict(settings.warehouse_path)
+    second = run_dbt(["build"], settings.warehouse_path, root / "target")
+    assert second.success, _failures(second)
+    yield GoldenWarehouse(settings.warehouse_path, (first, second), conflict)
