@@ -11,7 +11,7 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunnerResult
 
-from tests.transform.conftest import PROJECT_DIR, _land_everything, run_dbt
+from tests.landed_company import PROJECT_DIR, BuiltCompany, build_failures
 
 # the golden record reads the identity and registry models; without them there is
 # nothing to build, so the tests skip (and say which file is missing)
@@ -48,16 +48,6 @@ class GoldenWarehouse:
             return con.execute(sql).fetchall()
         finally:
             con.close()
-
-
-def _failures(build: dbtRunnerResult) -> list:
-    if build.result is None:
-        return [str(build.exception)]
-    return [
-        (r.node.name, r.message)
-        for r in build.result
-        if str(r.status) not in ("success", "pass", "no-op")
-    ]
 
 
 def _seed_birth_date_conflict(warehouse: Path) -> SeededConflict:
@@ -108,18 +98,19 @@ def _seed_birth_date_conflict(warehouse: Path) -> SeededConflict:
 
 @pytest.fixture(scope="session")
 def golden_warehouse(
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GoldenWarehouse]:
-    """~300 customers landed from all four sources (CRM through the stand-in), one
-    `dbt build`, a birth-date conflict seeded in the raw CRM table, a second build."""
+    """A copy of the shared company after its `dbt build`, a birth-date conflict
+    seeded in the raw CRM table, a second build."""
     missing = missing_upstream_models()
     if missing:
         pytest.skip(f"upstream identity/registry models not there yet: {missing}")
-    root = tmp_path_factory.mktemp("golden")
-    settings = _land_everything(root)
-    first = run_dbt(["build"], settings.warehouse_path, root / "target")
-    assert first.success, _failures(first)
-    conflict = _seed_birth_date_conflict(settings.warehouse_path)
-    second = run_dbt(["build"], settings.warehouse_path, root / "target")
-    assert second.success, _failures(second)
-    yield GoldenWarehouse(settings.warehouse_path, (first, second), conflict)
+    # asked for only now, so that a skip does not land and build a company first
+    built: BuiltCompany = request.getfixturevalue("built_company")
+    first = built.build
+    assert first.success, build_failures(first)
+    company = built.copy_to(tmp_path_factory.mktemp("golden"))
+    conflict = _seed_birth_date_conflict(company.warehouse)
+    second = company.dbt(["build"])
+    assert second.success, build_failures(second)
+    yield GoldenWarehouse(company.warehouse, (first, second), conflict)

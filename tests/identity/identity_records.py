@@ -1,15 +1,12 @@
-"""Fixtures for identity resolution: hand-made records and a small generated company."""
+"""Hand-made person and organisation records, shaped like the dbt record unions."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pytest
 from identity_testkit import (
-    GeneratedCompany,
-    generate_and_land,
+    GENERIC_MAILBOXES,
     name_key,
     strip_legal_form,
     translit_key,
@@ -50,7 +47,7 @@ def person(key: str, name: str, **fields: Any) -> dict[str, Any]:
         "source_record_id": record_id, "full_name": name,
         "name_key": name_key(name), "name_translit_key": translit_key(name),
         "phones_e164": phones, "phone_e164": phones[0] if phones else None,
-        "email_is_generic": email.split("@")[0] in ("info", "buh", "office", "sales")
+        "email_is_generic": email.split("@")[0] in GENERIC_MAILBOXES
         if email else None,
         **fields,
     }  # fmt: skip
@@ -78,10 +75,3 @@ def person_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 def organisation_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=pa.schema(ORGANISATION_COLUMNS))
-
-
-@pytest.fixture(scope="session")
-def small_company(tmp_path_factory: pytest.TempPathFactory) -> GeneratedCompany:
-    """400 generated customers, landed through the real pipelines (about 10 s)."""
-    folder: Path = tmp_path_factory.mktemp("identity_company")
-    return generate_and_land(folder, customers=400, seed=7)

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from identity_dbt_testkit import IdentityWarehouse
 
 from customer360.cli import main
+from tests.landed_company import BuiltCompany, LandedCompany
 
 
 def test_evaluate_prints_precision_recall_and_f1_per_entity(
-    identity_warehouse: IdentityWarehouse, c360_on, capsys: pytest.CaptureFixture
+    built_company: BuiltCompany, c360_on, capsys: pytest.CaptureFixture
 ) -> None:
-    c360_on(identity_warehouse)
+    c360_on(built_company)
     assert main(["identity", "evaluate"]) == 0
     out = capsys.readouterr().out
     for entity in ("persons", "organisations"):
@@ -36,34 +36,34 @@ def test_evaluate_prints_precision_recall_and_f1_per_entity(
 
 
 def test_evaluate_says_when_there_is_no_ground_truth(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
     c360_on,
     tmp_path: Path,
     capsys: pytest.CaptureFixture,
 ) -> None:
-    c360_on(identity_warehouse, ground_truth_dir=tmp_path / "nowhere")
+    c360_on(built_company, ground_truth_dir=tmp_path / "nowhere")
     assert main(["identity", "evaluate"]) == 2
     assert "no ground truth" in capsys.readouterr().err
 
 
 def test_evaluate_says_when_no_clusters_are_built(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
     c360_on,
     tmp_path: Path,
     capsys: pytest.CaptureFixture,
 ) -> None:
     empty = tmp_path / "empty.duckdb"
     duckdb.connect(str(empty)).close()
-    c360_on(IdentityWarehouse(empty, identity_warehouse.ground_truth_dir, tmp_path))
+    c360_on(LandedCompany(empty, built_company.ground_truth_dir, tmp_path))
     assert main(["identity", "evaluate"]) == 2
     err = capsys.readouterr().err
     assert "int_person_clusters" in err and "not built yet" in err
 
 
 def test_review_lists_the_queue_with_a_ready_decide_command(
-    identity_warehouse: IdentityWarehouse, c360_on, capsys: pytest.CaptureFixture
+    built_company: BuiltCompany, c360_on, capsys: pytest.CaptureFixture
 ) -> None:
-    c360_on(identity_warehouse)
+    c360_on(built_company)
     assert main(["identity", "review", "--entity", "persons", "--limit", "3"]) == 0
     out = capsys.readouterr().out
     assert out.count("c360 identity review --decide") == 3
@@ -71,9 +71,9 @@ def test_review_lists_the_queue_with_a_ready_decide_command(
 
 
 def test_deciding_an_unknown_pair_is_refused(
-    identity_warehouse: IdentityWarehouse, c360_on, capsys: pytest.CaptureFixture
+    built_company: BuiltCompany, c360_on, capsys: pytest.CaptureFixture
 ) -> None:
-    c360_on(identity_warehouse)
+    c360_on(built_company)
     code = main(
         [
             "identity",
@@ -88,7 +88,7 @@ def test_deciding_an_unknown_pair_is_refused(
     assert "unknown record key(s): crm:contacts:x:1, crm:contacts:x:2" in (
         capsys.readouterr().err
     )
-    first, second = identity_warehouse.query(
+    first, second = built_company.query(
         "select record_key from intermediate.int_person_clusters"
         " where cluster_size = 1 order by record_key limit 2"
     )
@@ -96,21 +96,21 @@ def test_deciding_an_unknown_pair_is_refused(
     assert "never scored them as a pair" in capsys.readouterr().err
     assert main(["identity", "review", "--decide", first[0], second[0], "maybe"]) == 2
     assert "decision must be one of same, not_same" in capsys.readouterr().err
-    assert identity_warehouse.query(
-        "select count(*) from review.identity_decisions"
-    ) == [(0,)]
+    assert built_company.query("select count(*) from review.identity_decisions") == [
+        (0,)
+    ]
 
 
 @pytest.mark.slow
 def test_train_writes_the_models_and_reports_what_changed(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
     c360_on,
     tmp_path: Path,
     capsys: pytest.CaptureFixture,
 ) -> None:
     from customer360.identity.train import model_path
 
-    c360_on(identity_warehouse)
+    c360_on(built_company)
     output = tmp_path / "trained"
     output.mkdir()
     committed = model_path("organisations").read_text()

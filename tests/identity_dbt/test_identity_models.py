@@ -3,19 +3,19 @@ attributed, the review queue holding only undecided uncertain pairs."""
 
 from __future__ import annotations
 
-from identity_dbt_testkit import IdentityWarehouse
+from tests.landed_company import BuiltCompany
 
 EVENTS = "('telephony', 'support')"
 
 
 def test_every_person_record_is_in_exactly_one_cluster(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
 ) -> None:
-    records = identity_warehouse.query(
+    records = built_company.query(
         "select record_key from intermediate.int_person_records_unioned"
         f" where source_system not in {EVENTS} order by 1"
     )
-    clustered = identity_warehouse.query(
+    clustered = built_company.query(
         "select record_key from intermediate.int_person_clusters order by 1"
     )
     assert len(records) > 1000
@@ -23,13 +23,13 @@ def test_every_person_record_is_in_exactly_one_cluster(
 
 
 def test_every_organisation_record_is_in_exactly_one_cluster(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
 ) -> None:
-    records = identity_warehouse.query(
+    records = built_company.query(
         "select record_key from intermediate.int_organisation_records_unioned"
         " order by 1"
     )
-    clustered = identity_warehouse.query(
+    clustered = built_company.query(
         "select record_key from intermediate.int_organisation_clusters order by 1"
     )
     assert len(records) > 400
@@ -37,10 +37,10 @@ def test_every_organisation_record_is_in_exactly_one_cluster(
 
 
 def test_cluster_sizes_and_links_describe_the_clusters(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
 ) -> None:
     for entity in ("person", "organisation"):
-        wrong = identity_warehouse.query(
+        wrong = built_company.query(
             f"""
             select c.record_key
             from intermediate.int_{entity}_clusters as c
@@ -54,7 +54,7 @@ def test_cluster_sizes_and_links_describe_the_clusters(
         )
         assert wrong == [], entity
     links = dict(
-        identity_warehouse.query(
+        built_company.query(
             "select linked_by, count(*) from intermediate.int_person_clusters"
             " group by 1"
         )
@@ -63,9 +63,9 @@ def test_cluster_sizes_and_links_describe_the_clusters(
 
 
 def test_calls_and_tickets_are_attributed_not_clustered(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
 ) -> None:
-    in_pairs = identity_warehouse.query(
+    in_pairs = built_company.query(
         "select count(*) from intermediate.int_person_match_pairs"
         " where split_part(record_key_l, ':', 1) in "
         + EVENTS
@@ -73,15 +73,15 @@ def test_calls_and_tickets_are_attributed_not_clustered(
         + EVENTS
     )
     assert in_pairs == [(0,)]
-    events = identity_warehouse.query(
+    events = built_company.query(
         "select record_key from intermediate.int_person_records_unioned"
         f" where source_system in {EVENTS} order by 1"
     )
-    attributed = identity_warehouse.query(
+    attributed = built_company.query(
         "select record_key from intermediate.int_event_attributions order by 1"
     )
     assert attributed == events
-    unexplained = identity_warehouse.query(
+    unexplained = built_company.query(
         "select count(*) from intermediate.int_event_attributions"
         " where (cluster_id is null) = (unattributed_reason is null)"
     )
@@ -89,13 +89,13 @@ def test_calls_and_tickets_are_attributed_not_clustered(
 
 
 def test_review_queue_shows_uncertain_pairs_side_by_side(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
 ) -> None:
-    queue = identity_warehouse.query(
+    queue = built_company.query(
         "select entity_type, name_l, name_r, match_probability, mw_name_core"
         " from intermediate.int_identity_review_queue"
     )
-    review_pairs = identity_warehouse.query(
+    review_pairs = built_company.query(
         "select (select count(*) from intermediate.int_person_match_pairs"
         "        where decision = 'review')"
         " + (select count(*) from intermediate.int_organisation_match_pairs"

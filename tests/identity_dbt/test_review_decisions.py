@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from identity_dbt_testkit import IDENTITY_MODELS, IdentityWarehouse, run_dbt
+from identity_dbt_testkit import IDENTITY_MODELS
 
 from customer360.cli import main
 from customer360.identity.resolve import clusters_with_decisions
+from tests.landed_company import BuiltCompany, LandedCompany, build_failures
 
 
-def _cluster_of(warehouse: IdentityWarehouse, record_key: str) -> str:
+def _cluster_of(warehouse: LandedCompany, record_key: str) -> str:
     return warehouse.query(
         "select cluster_id from intermediate.int_person_clusters"
         f" where record_key = '{record_key}'"
@@ -21,12 +22,12 @@ def _cluster_of(warehouse: IdentityWarehouse, record_key: str) -> str:
 
 
 def test_decisions_split_and_merge_on_the_next_build_and_survive_full_refresh(
-    identity_warehouse: IdentityWarehouse,
+    built_company: BuiltCompany,
     c360_on,
     tmp_path: Path,
     capsys: pytest.CaptureFixture,
 ) -> None:
-    warehouse = identity_warehouse.copy_to(tmp_path / "reviewed")
+    warehouse = built_company.copy_to(tmp_path / "reviewed")
     c360_on(warehouse)
     # a Splink match that is the only link of a two-record person
     split_l, split_r = warehouse.query(
@@ -78,8 +79,8 @@ def test_decisions_split_and_merge_on_the_next_build_and_survive_full_refresh(
         assert code == 0, capsys.readouterr().err
     assert "by reviewer-in-test" in capsys.readouterr().out
 
-    build = run_dbt(["build", "--full-refresh", *IDENTITY_MODELS], warehouse)
-    assert build.success
+    build = warehouse.dbt(["build", "--full-refresh", *IDENTITY_MODELS])
+    assert build.success, build_failures(build)
 
     assert _cluster_of(warehouse, split_l) != _cluster_of(warehouse, split_r)
     assert _cluster_of(warehouse, cut_l) != _cluster_of(warehouse, cut_r)

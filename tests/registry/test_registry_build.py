@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.transform.conftest import _land_everything, run_dbt
+from tests.landed_company import BuiltCompany, LandedCompany, build_failures
 
 pytestmark = pytest.mark.slow
 
@@ -34,32 +34,29 @@ def _registry(warehouse: Path) -> list[tuple]:
         ).fetchall()
 
 
-def _build(args: list[str], warehouse: Path, target: Path) -> None:
-    result = run_dbt(args, warehouse, target)
-    failures = [
-        f"{r.node.unique_id}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, failures or result.exception
+def _build(args: list[str], company: LandedCompany) -> None:
+    result = company.dbt(args)
+    assert result.success, build_failures(result)
 
 
-def test_ids_survive_rebuilds_and_full_refresh(tmp_path: Path) -> None:
-    settings = _land_everything(tmp_path)
-    warehouse, target = settings.warehouse_path, tmp_path / "target"
+def test_ids_survive_rebuilds_and_full_refresh(
+    built_company: BuiltCompany, tmp_path: Path
+) -> None:
+    # the shared company has had its first build; rebuild a copy of it
+    company = built_company.copy_to(tmp_path)
+    warehouse = company.warehouse
 
-    _build(["build"], warehouse, target)
     first = _assignments(warehouse)
     registry = _registry(warehouse)
     assert first and registry
     assert {i for i in first.values()} <= {row[0] for row in registry}
     assert all(row[3] == "active" for row in registry)  # nothing to merge yet
 
-    _build(["build"], warehouse, target)
+    _build(["build"], company)
     assert _assignments(warehouse) == first
     assert _registry(warehouse) == registry
 
-    _build(["build", "--full-refresh"], warehouse, target)
+    _build(["build", "--full-refresh"], company)
     assert _assignments(warehouse) == first
     assert _registry(warehouse) == registry
 
@@ -94,13 +91,13 @@ def test_ids_survive_rebuilds_and_full_refresh(tmp_path: Path) -> None:
 
 
 def test_a_merge_and_a_vanished_record_are_kept_through_full_refresh(
-    tmp_path: Path,
+    built_company: BuiltCompany, tmp_path: Path
 ) -> None:
     """A reviewer's 'same' merges two people (tie: the older ID survives); a record
     deleted in the source stays in the crosswalk, no longer seen."""
-    settings = _land_everything(tmp_path)
-    warehouse, target = settings.warehouse_path, tmp_path / "target"
-    _build(["build"], warehouse, target)
+    # the shared company after its first build, copied: this test changes it
+    company = built_company.copy_to(tmp_path)
+    warehouse = company.warehouse
 
     with duckdb.connect(str(warehouse)) as con:
         # two single-record people to merge, the smaller key first
@@ -133,7 +130,7 @@ def test_a_merge_and_a_vanished_record_are_kept_through_full_refresh(
             "delete from raw_onec.contact_persons where trim(code) = ?",
             [gone.split(":", 2)[2]],
         )
-    _build(["build"], warehouse, target)
+    _build(["build"], company)
 
     with duckdb.connect(str(warehouse)) as con:
         survivor = min(left_id, right_id, key=lambda i: int(i.split("_")[1]))
@@ -163,7 +160,7 @@ def test_a_merge_and_a_vanished_record_are_kept_through_full_refresh(
             [gone],
         ).fetchone() == (False,)
 
-    _build(["build", "--full-refresh"], warehouse, target)
+    _build(["build", "--full-refresh"], company)
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute(
             "select count(*) from intermediate.int_entity_id_merges"

@@ -6,22 +6,13 @@ import csv
 
 import duckdb
 
-from tests.transform.conftest import TransformedWarehouse
+from tests.landed_company import BuiltCompany, build_failures
 
 
-def test_every_model_seed_and_test_passes(transformed_warehouse: TransformedWarehouse):
-    build = transformed_warehouse.build
+def test_every_model_seed_and_test_passes(built_company: BuiltCompany):
+    build = built_company.build
     assert build.exception is None
-    failures = [
-        f"{result.node.unique_id}: {result.status} {result.message}"
-        for result in build.result
-        if str(result.status) not in ("success", "pass")
-        # exposures are documentation for dbt and report that nothing ran
-        and not (
-            result.node.resource_type == "exposure" and str(result.status) == "no-op"
-        )
-    ]
-    assert failures == []
+    assert build_failures(build) == []
     built = {result.node.name for result in build.result}
     assert {"int_person_records_unioned", "int_organisation_records_unioned"} <= built
 
@@ -46,16 +37,16 @@ def _ground_truth_keys(ground_truth_dir, entity_type: str) -> set[str]:
 
 
 def test_person_records_are_exactly_the_ground_truths_people(
-    transformed_warehouse: TransformedWarehouse,
+    built_company: BuiltCompany,
 ):
-    ours = _record_keys(transformed_warehouse.path, "int_person_records_unioned")
-    truth = _ground_truth_keys(transformed_warehouse.ground_truth_dir, "person")
+    ours = _record_keys(built_company.warehouse, "int_person_records_unioned")
+    truth = _ground_truth_keys(built_company.ground_truth_dir, "person")
     assert ours == truth
 
 
 def test_organisation_records_are_exactly_the_ground_truths_organisations(
-    transformed_warehouse: TransformedWarehouse,
+    built_company: BuiltCompany,
 ):
-    ours = _record_keys(transformed_warehouse.path, "int_organisation_records_unioned")
-    truth = _ground_truth_keys(transformed_warehouse.ground_truth_dir, "organisation")
+    ours = _record_keys(built_company.warehouse, "int_organisation_records_unioned")
+    truth = _ground_truth_keys(built_company.ground_truth_dir, "organisation")
     assert ours == truth

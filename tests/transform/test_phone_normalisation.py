@@ -11,7 +11,7 @@ import phonenumbers
 import pytest
 from phonenumbers import PhoneMetadata
 
-from tests.transform.conftest import PROJECT_DIR, run_dbt
+from tests.landed_company import PROJECT_DIR, run_dbt
 
 KAZAKH_MOBILE = ["700", "701", "702", "705", "707", "708", "747", "750", "751"]
 KAZAKH_MOBILE += ["760", "761", "762", "763", "764", "771", "775", "776", "777", "778"]

@@ -1,0 +1,25 @@
+"""Fixtures shared by the test folders: one generated company, landed and built."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.landed_company import BuiltCompany, build_failures, land_and_build
+
+# one company for the whole session: the dbt-build, identity, registry and golden tests
+# read it (the identity floors were measured on it) and copy it to change it
+CUSTOMERS = 400
+SEED = 3
+
+
+@pytest.fixture(scope="session")
+def built_company(tmp_path_factory: pytest.TempPathFactory) -> BuiltCompany:
+    """400 customers (seed 3), all four sources landed, one full `dbt build`.
+
+    Read-only: a test that changes the warehouse works on `built_company.copy_to(...)`.
+    """
+    company = land_and_build(
+        tmp_path_factory.mktemp("company"), CUSTOMERS, SEED, ["build"]
+    )
+    assert build_failures(company.build) == []
+    return company

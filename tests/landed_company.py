@@ -1,0 +1,164 @@
+"""A generated company landed through the real pipelines and built by dbt, for tests.
+
+The `built_company` fixture (tests/conftest.py) lands and builds one such company per
+test session; tests that change the warehouse work on a `copy_to` of it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import duckdb
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+from customer360.bitrix24_standin import RateLimit, start_standin
+from customer360.generator import generate
+from customer360.settings import Settings
+from pipelines.ingest import land_source
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BRANCHES = ["almaty", "astana", "shymkent"]
+FILE_SOURCES = ("onec", "telephony", "support")
+
+
+@dataclass(frozen=True)
+class LandedCompany:
+    """A warehouse holding a landed company, with the generator's answer key beside it.
+
+    `target_path` is where dbt writes its artefacts when it runs against this warehouse.
+    """
+
+    warehouse: Path
+    ground_truth_dir: Path
+    target_path: Path
+
+    def query(self, sql: str) -> list[tuple]:
+        # dbt-duckdb may still hold the file read-write in this process: a second
+        # handle must use the same configuration, so not read_only
+        con = duckdb.connect(str(self.warehouse))
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    def dbt(self, args: list[str]) -> dbtRunnerResult:
+        """Run a dbt command against this warehouse."""
+        return run_dbt(args, self.warehouse, self.target_path)
+
+    def copy_to(self, folder: Path) -> LandedCompany:
+        """An independent copy in `folder`, for a test that changes the warehouse.
+
+        Only the warehouse file is copied, not the dlt pipeline state beside it: a copy
+        is for dbt runs and edits, not for landing more data.
+        """
+        return LandedCompany(
+            copy_warehouse(self.warehouse, folder),
+            self.ground_truth_dir,
+            folder / "target",
+        )
+
+
+@dataclass(frozen=True)
+class BuiltCompany(LandedCompany):
+    """A landed company after one dbt command, with that command's result."""
+
+    build: dbtRunnerResult
+
+
+def land_company(root: Path, customers: int, seed: int) -> LandedCompany:
+    """Generate a company under `root` and land 1C, telephony, support and the CRM.
+
+    The CRM goes through the local Bitrix24 stand-in and the real CRM pipeline. The
+    dlt pipeline state lives beside the warehouse file, so it stays inside `root`.
+    """
+    landing, ground_truth = root / "landing", root / "ground_truth"
+    generate(landing, ground_truth, customers=customers, seed=seed)
+    settings = Settings(
+        project_dir=root,
+        warehouse_path=root / "warehouse" / "customer360.duckdb",
+        landing_dir=landing,
+        ground_truth_dir=ground_truth,
+        crm_portals=(),
+        crm_standin_dir=root / "crm_standin",
+    )
+    for source in FILE_SOURCES:
+        land_source(source, settings, progress=None)
+    standin = start_standin(
+        settings.crm_standin_dir,
+        BRANCHES,
+        token="t",
+        rate_limit=RateLimit(50, 1000),
+        seed_from=landing,
+    )
+    try:
+        land_source(
+            "crm", replace(settings, crm_portals=standin.crm_portals()), progress=None
+        )
+    finally:
+        standin.stop()
+    return LandedCompany(settings.warehouse_path, ground_truth, root / "target")
+
+
+def land_and_build(
+    root: Path, customers: int, seed: int, dbt_args: list[str]
+) -> BuiltCompany:
+    """`land_company`, then one dbt command (`["build"]`, or a selection) on it."""
+    company = land_company(root, customers, seed)
+    return BuiltCompany(
+        company.warehouse,
+        company.ground_truth_dir,
+        company.target_path,
+        build=company.dbt(dbt_args),
+    )
+
+
+def run_dbt(args: list[str], warehouse: Path, target_path: Path) -> dbtRunnerResult:
+    """Run dbt in-process against `warehouse`; artefacts go under target_path."""
+    previous = os.environ.get("C360_WAREHOUSE")
+    os.environ["C360_WAREHOUSE"] = str(warehouse)
+    try:
+        return dbtRunner().invoke(
+            [
+                *args,
+                "--project-dir", str(PROJECT_DIR),
+                "--profiles-dir", str(PROJECT_DIR),
+                "--target-path", str(target_path),
+                "--log-path", str(target_path / "logs"),
+                "--quiet",
+            ]
+        )  # fmt: skip
+    finally:
+        if previous is None:
+            os.environ.pop("C360_WAREHOUSE", None)
+        else:
+            os.environ["C360_WAREHOUSE"] = previous
+
+
+def build_failures(result: dbtRunnerResult) -> list[str]:
+    """The nodes of a dbt run that did not pass, or the error that stopped it."""
+    if result.result is None or result.exception is not None:
+        return [f"dbt did not run: {result.exception}"]
+    return [
+        f"{node.node.unique_id}: {node.status} {node.message}"
+        for node in result.result
+        if str(node.status) not in ("success", "pass")
+        # exposures are documentation for dbt and report that nothing ran
+        and not (node.node.resource_type == "exposure" and str(node.status) == "no-op")
+    ]
+
+
+def copy_warehouse(warehouse: Path, folder: Path) -> Path:
+    """Copy a warehouse file into `folder` (created if need be); returns the copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / warehouse.name
+    # dbt ran in this process and may still hold the file: flush the WAL first
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    shutil.copyfile(warehouse, copy)
+    return copy
