@@ -28,6 +28,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 venv: $(BIN)/.installed ## create the virtual environment with the locked dependencies
 
 demo: venv ## generate demo data, start the CRM stand-in, run the main job end to end
+	@# new demo data is a new company: start its warehouse (and the pipelines' cursors
+	@# kept in it) afresh, or a second demo of another size would land only a diff
+	rm -rf data/warehouse
 	$(C360) generate --customers $(CUSTOMERS) --seed $(SEED)
 	$(C360) crm seed --reseed
 	@set -euo pipefail; \
