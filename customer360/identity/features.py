@@ -74,7 +74,7 @@ with records as (
             string_split(coalesce(lower(name_translit_key), ''), ' '),
             lambda t: regexp_matches(t, '{patronymic}')
         ) as patronymic_tokens
-    from {input}
+    from {input_with_organisations}
     where source_system not in {event_sources}
 ),
 keyed as (
@@ -91,6 +91,9 @@ keyed as (
         email as email_any,
         coalesce(email_is_generic, false) as email_is_generic,
         case when iin_is_valid then iin end as iin_valid,
+        -- the organisation the record belongs to: its resolved cluster when the
+        -- organisations are resolved, else the source's own organisation record
+        {organisation_key} as organisation_key,
         coalesce(try_cast(birth_date as date), case when iin_is_valid then try_cast(
             case substr(iin, 7, 1) when '1' then '18' when '2' then '18'
                 when '3' then '19' when '4' then '19' else '20' end
@@ -142,10 +145,12 @@ select
     case when keyed.email_is_generic or names_on_email >= {shared_min}
         then keyed.email_any end as email_generic,
     phones_all[1] as phone_first,
-    nullif(private_phones.phones_private, []) as phones_private
+    nullif(private_phones.phones_private, []) as phones_private,
+    nullif(coarse_names.coarse_name, '') as coarse_name
 from keyed
 left join private_phones using (record_key)
 left join email_names using (email_any)
+left join coarse_names using (record_key)
 """
 
 _ORGANISATION_FEATURES_SQL = """
@@ -197,17 +202,40 @@ left join private_phones using (record_key)
 """
 
 
+def _persons_with_organisations(input_table: str, organisation_clusters: str | None):
+    """The person records with the cluster of the organisation each belongs to."""
+    if organisation_clusters is None:
+        return input_table, "organisation_record_key"
+    joined = f"""(
+        select persons.*, organisations.cluster_id as organisation_cluster_id
+        from {input_table} as persons
+        left join {organisation_clusters} as organisations
+            on persons.organisation_record_key = organisations.record_key
+    )"""
+    return joined, "coalesce(organisation_cluster_id, organisation_record_key)"
+
+
 def build_match_table(
     con: duckdb.DuckDBPyConnection,
     input_table: str,
     entity_type: EntityType,
     output_table: str = "match_records",
+    organisation_clusters: str | None = None,
 ) -> str:
-    """Create `output_table` on `con` with the match keys of `input_table`."""
+    """Create `output_table` on `con` with the match keys of `input_table`.
+
+    Persons: `organisation_clusters` names a table (record_key, cluster_id) of the
+    resolved organisations, so that two records of one person at one company meet
+    even when one came from the CRM company and the other from the 1C counterparty.
+    """
     if entity_type == "persons":
+        persons, organisation_key = _persons_with_organisations(
+            input_table, organisation_clusters
+        )
         sql = _PERSON_FEATURES_SQL.format(
             output=output_table,
-            input=input_table,
+            input_with_organisations=persons,
+            organisation_key=organisation_key,
             fold_name=_fold_sql("name_translit_key"),
             fold_patronymic=_fold_sql("patronymic_tokens[1]"),
             patronymic=_PATRONYMIC_PATTERN,

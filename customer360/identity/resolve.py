@@ -20,8 +20,9 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from customer360.identity.deterministic import deterministic_pairs_sql
+from customer360.identity.engine import matching_connection
 from customer360.identity.features import EntityType, build_match_table
-from customer360.identity.train import model_path
+from customer360.identity.train import model_for, model_path
 
 # Thresholds on Splink's match probability, chosen from the precision/recall curves
 # measured on generated data (10,000 customers, seed 1; table in docs/identity.md).
@@ -71,6 +72,7 @@ def resolve(
     model_json_path: Path | None = None,
     match_threshold: float | None = None,
     review_lower_threshold: float = REVIEW_LOWER_THRESHOLD,
+    organisation_clusters: pa.Table | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """Cluster `records`; return (clusters, pairs) as Arrow tables.
 
@@ -80,21 +82,32 @@ def resolve(
     pairs: record_key_l, record_key_r, match_probability, match_weight, rule (the
     must-link rules that fired, or null), decision (`match` or `review`), mw_<x> and
     gamma_<x> per comparison. Pairs below review_lower_threshold are not returned.
+    organisation_clusters (persons only): record_key, cluster_id of the resolved
+    organisations, for the same-name-same-organisation rule across sources.
     """
     if match_threshold is None:
         match_threshold = match_threshold_for(entity_type)
-    con = duckdb.connect()
+    con = matching_connection()
     con.register("input_records", _as_arrow(records))
-    match_table = build_match_table(con, "input_records", entity_type)
+    organisations = None
+    if organisation_clusters is not None:
+        con.register("organisation_clusters", _as_arrow(organisation_clusters))
+        organisations = "organisation_clusters"
+    match_table = build_match_table(
+        con, "input_records", entity_type, organisation_clusters=organisations
+    )
 
     con.execute(
         "create table must_link as " + deterministic_pairs_sql(match_table, entity_type)
     )
 
     db_api = DuckDBAPI(connection=con)
+    records_count = con.sql(f"select count(*) from {match_table}").fetchall()[0][0]
     linker = Linker(
         db_api.register(match_table, dataset_display_name=f"{entity_type}_records"),
-        str(model_json_path or model_path(entity_type)),
+        model_for(
+            model_json_path or model_path(entity_type), records_count, entity_type
+        ),
         log_level=logging.WARNING,
     )
     predictions = linker.inference.predict(
@@ -187,7 +200,7 @@ def clusters_at_threshold(
 
 def review_queue(pairs: pa.Table) -> pa.Table:
     """The uncertain pairs for a person to decide, most likely matches first."""
-    con = duckdb.connect()
+    con = matching_connection()
     con.register("pairs", pairs)
     return (
         con.sql(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pyarrow as pa
 from identity_records import person, person_table
 
 from customer360.identity.deterministic import deterministic_pairs
@@ -70,3 +71,52 @@ def test_a_shared_phone_does_not_link_but_a_personal_one_does():
     assert linked(rows) == {
         ("crm:contacts:almaty:1", "onec:contact_persons:00-1", "same_personal_phone")
     }
+
+
+ROMASHKA_CRM = "crm:companies:almaty:7"
+ROMASHKA_1C = "onec:counterparties:00-7"
+# both records of the company resolved into one organisation
+ROMASHKA = pa.table(
+    {"record_key": [ROMASHKA_CRM, ROMASHKA_1C], "cluster_id": [ROMASHKA_CRM] * 2}
+)
+
+
+def test_the_same_full_name_at_the_same_organisation_links_across_sources():
+    rows = [
+        person("crm:contacts:almaty:1", "Петров Иван Сергеевич",
+               organisation_record_key=ROMASHKA_CRM, phones=["+77051234567"]),
+        person("onec:contact_persons:00-1", "Petrov Ivan",
+               organisation_record_key=ROMASHKA_1C, phones=["+77019876543"]),
+    ]  # fmt: skip
+    pairs = deterministic_pairs(person_table(rows), "persons", ROMASHKA).to_pylist()
+    assert [(p["record_key_l"], p["record_key_r"], p["rule"]) for p in pairs] == [
+        (
+            "crm:contacts:almaty:1",
+            "onec:contact_persons:00-1",
+            "same_name_same_organisation",
+        )
+    ]
+    # without the resolved organisations the two companies are different records
+    assert linked(rows) == set()
+
+
+def test_namesakes_at_one_organisation_stay_apart_when_anything_disagrees():
+    at_romashka = {"organisation_record_key": ROMASHKA_CRM}
+    rows = [
+        # another patronymic
+        person("crm:contacts:almaty:1", "Петров Иван Сергеевич", **at_romashka),
+        person("crm:contacts:almaty:2", "Петров Иван Андреевич", **at_romashka),
+        # another birth date
+        person("crm:contacts:almaty:3", "Ким Виктор", **at_romashka,
+               birth_date=date(1980, 1, 2)),
+        person("crm:contacts:almaty:4", "Ким Виктор", **at_romashka,
+               birth_date=date(1991, 7, 9)),
+        # a first name alone says too little
+        person("crm:contacts:almaty:5", "Айгерим", **at_romashka),
+        person("crm:contacts:almaty:6", "Айгерим", **at_romashka),
+        # the same name at another company
+        person("crm:contacts:almaty:7", "Сидорова Анна", **at_romashka),
+        person("crm:contacts:astana:8", "Сидорова Анна",
+               organisation_record_key="crm:companies:astana:9"),
+    ]  # fmt: skip
+    assert linked(rows) == set()

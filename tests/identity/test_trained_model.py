@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from identity_records import organisation, organisation_table, person, person_table
 
 from customer360.identity.resolve import resolve, review_queue
-from customer360.identity.train import model_path
+from customer360.identity.settings import prediction_blocking_rules
+from customer360.identity.train import (
+    MAX_PRIOR,
+    PRIOR_KEY,
+    RECORDS_KEY,
+    model_for,
+    model_path,
+)
 
 
 def test_the_committed_models_are_trained():
@@ -22,6 +30,9 @@ def test_the_committed_models_are_trained():
             if not level.get("is_null_level")
         ]
         assert all("m_probability" in lvl and "u_probability" in lvl for lvl in levels)
+        # the JSON describes the pairs prediction scores, as settings.py says
+        blocking = model["blocking_rules_to_generate_predictions"]
+        assert blocking == prediction_blocking_rules(entity_type)
 
 
 def test_the_person_model_joins_spellings_and_keeps_colleagues_apart():
@@ -65,3 +76,20 @@ def test_the_organisation_model_joins_legal_form_and_script_variants():
         cluster_of["crm:companies:almaty:2"] == cluster_of["onec:counterparties:00-3"]
     )
     assert cluster_of["crm:companies:astana:9"] == "crm:companies:astana:9"
+
+
+def test_the_prior_falls_with_the_size_of_the_batch():
+    model = json.loads(model_path("persons").read_text())
+    trained_on = model[RECORDS_KEY]
+    prior = model[PRIOR_KEY]
+    # Splink never sees our own key
+    assert RECORDS_KEY not in model_for(model, trained_on)
+    assert model_for(model, trained_on)[PRIOR_KEY] == pytest.approx(prior)
+    # ten times the records: each has as many duplicates, among ten times the pairs
+    ten_times = model_for(model, 10 * trained_on - 9)[PRIOR_KEY]
+    assert ten_times == pytest.approx(prior / 10)
+    # a tiny batch raises it, never above the cap
+    assert model_for(model, 2)[PRIOR_KEY] == MAX_PRIOR
+    # a model without its record count is used as trained
+    del model[RECORDS_KEY]
+    assert model_for(model, 1_000_000)[PRIOR_KEY] == prior

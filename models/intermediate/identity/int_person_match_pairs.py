@@ -3,7 +3,9 @@
 One row per pair the engine looked at and kept (must-link, or match probability at or
 above the review band): decision `match` or `review`, the rules that fired and the
 match weight of every comparison. Calls and tickets are events, not identities: the
-engine leaves them out (they are attributed in int_event_attributions).
+engine leaves them out (they are attributed in int_event_attributions). The resolved
+organisations come in so that one person's records at one company meet across the
+CRM and 1C (the same-name-same-organisation rule).
 """
 
 from customer360.identity.resolve import resolve
@@ -12,5 +14,11 @@ from customer360.identity.resolve import resolve
 def model(dbt, session):
     dbt.config(materialized="table")
     records = dbt.ref("int_person_records_unioned").arrow().read_all()
-    _, pairs = resolve(records, "persons")
+    organisations = (
+        dbt.ref("int_organisation_clusters")
+        .project("record_key, cluster_id")
+        .arrow()
+        .read_all()
+    )
+    _, pairs = resolve(records, "persons", organisation_clusters=organisations)
     return pairs
