@@ -145,7 +145,10 @@ PERSON_PREDICTION_BLOCKING: list[BlockingRuleCreator] = [
     block_on("email_personal"),
     block_on("iin_valid"),
     block_on("birth_date"),
-    block_on("substr(name_core, 1, 3)", "city"),
+    # names spelled apart in one city: the first two letters of each name word.
+    # Was the first three letters of the name + city, which at 1,000,000 records made
+    # 135 million of the 216 million comparisons for 26 matches in 100,000 customers
+    block_on("coarse_name", "city"),
     block_on("address"),
 ]
 ORGANISATION_PREDICTION_BLOCKING: list[BlockingRuleCreator] = [
@@ -154,7 +157,9 @@ ORGANISATION_PREDICTION_BLOCKING: list[BlockingRuleCreator] = [
     block_on("email_company"),
     block_on("email_domain_private"),
     block_on("bin_valid"),
-    block_on("substr(name_core, 1, 4)", "city"),
+    # names spelled apart at one address. Was the first four letters + city alone:
+    # 19 million of the 20 million comparisons at 100,000 customers, for 20 matches
+    block_on("substr(name_core, 1, 4)", "city", "substr(address, 1, 8)"),
     block_on("address"),
 ]
 
@@ -204,6 +209,19 @@ def splink_settings(entity_type: EntityType) -> SettingsCreator:
         additional_columns_to_retain=["source_system"],
         max_iterations=20,
     )
+
+
+def prediction_blocking_rules(entity_type: EntityType) -> list[dict[str, Any]]:
+    """The prediction blocking rules as Splink's settings hold them: the code here,
+    not the trained JSON, says which pairs are scored (see train.model_for)."""
+    if entity_type == "persons":
+        rules = PERSON_PREDICTION_BLOCKING
+    else:
+        rules = ORGANISATION_PREDICTION_BLOCKING
+    return [
+        {k: v for k, v in rule.create_blocking_rule_dict("duckdb").items() if v}
+        for rule in rules
+    ]
 
 
 def training_blocking_rules(entity_type: EntityType) -> list[BlockingRuleCreator]:
