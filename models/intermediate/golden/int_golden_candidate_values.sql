@@ -64,7 +64,7 @@ person_records as (
         person_records.sex,
         person_records.city,
         person_records.address,
-        organisation_ids.stable_id as organisation_stable_id,
+        organisation_links.organisation_id as organisation_stable_id,
         person_records.updated_at
 
     from {{ ref('int_person_records_unioned') }} as person_records
@@ -72,10 +72,8 @@ person_records as (
         on
             person_records.record_key = person_ids.record_key
             and person_ids.entity_type = 'person'
-    left join crosswalk as organisation_ids
-        on
-            person_records.organisation_record_key = organisation_ids.record_key
-            and organisation_ids.entity_type = 'organisation'
+    left join {{ ref('int_person_organisation_links') }} as organisation_links
+        on person_records.record_key = organisation_links.record_key
 
 ),
 

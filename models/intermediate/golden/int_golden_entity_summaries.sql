@@ -5,7 +5,8 @@
 
     Individual customer: the person holds a 1C counterparty of kind "Физическое лицо"
     (onec:counterparties among person records), or holds a CRM contact while none of
-    its records is attached to an organisation. -#}
+    its records is attached to an organisation (int_person_organisation_links: by the
+    source, or by a company e-mail domain). -#}
 
 with
 
@@ -30,12 +31,14 @@ entity_records as (
         person_records.source_system,
         person_records.source_table,
         person_records.branch,
-        person_records.organisation_record_key,
+        organisation_links.organisation_id,
         person_records.updated_at
 
     from crosswalk
     inner join {{ ref('int_person_records_unioned') }} as person_records
         on crosswalk.record_key = person_records.record_key
+    left join {{ ref('int_person_organisation_links') }} as organisation_links
+        on person_records.record_key = organisation_links.record_key
     where crosswalk.entity_type = 'person'
 
     union all
@@ -47,7 +50,7 @@ entity_records as (
         organisation_records.source_system,
         organisation_records.source_table,
         organisation_records.branch,
-        cast(null as {{ dbt.type_string() }}) as organisation_record_key,
+        cast(null as {{ dbt.type_string() }}) as organisation_id,
         organisation_records.updated_at
 
     from crosswalk
@@ -99,7 +102,7 @@ record_summaries as (
             case when source_system = 'onec' and source_table = 'counterparties' then 1 end
         ) > 0 as has_private_counterparty,
         count(case when source_system = 'crm' then 1 end) > 0 as has_crm_record,
-        count(organisation_record_key) > 0 as is_attached_to_organisation
+        count(organisation_id) > 0 as is_attached_to_organisation
 
     from entity_records
     group by entity_type, stable_id
