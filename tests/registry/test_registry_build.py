@@ -140,6 +140,11 @@ def test_a_merge_and_a_vanished_record_are_kept_through_full_refresh(
             " from intermediate.int_entity_id_merges"
         ).fetchall()
         assert history == [(merged, survivor, 1, "review")]
+        # why: the reviewer's decision on exactly that pair
+        assert con.execute(
+            "select merged_id, survivor_id, record_key_l, record_key_r, linked_by,"
+            " reviewer from intermediate.int_entity_id_merge_reasons"
+        ).fetchall() == [(merged, survivor, left, right, "review", "test")]
         assert con.execute(
             "select status, merged_into from intermediate.int_entity_id_registry"
             " where entity_id = ?",
@@ -164,6 +169,9 @@ def test_a_merge_and_a_vanished_record_are_kept_through_full_refresh(
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute(
             "select count(*) from intermediate.int_entity_id_merges"
+        ).fetchone() == (1,)
+        assert con.execute(
+            "select count(*) from intermediate.int_entity_id_merge_reasons"
         ).fetchone() == (1,)
         assert con.execute(
             "select still_seen from intermediate.int_person_id_assignments"
