@@ -4,8 +4,8 @@
     contact while none of their records is attached to an organisation; see
     int_golden_entity_summaries), whose fields come from their contact golden record:
     customer_name = full_name, bin_iin = iin, legal_form null. Each field carries the
-    source record it came from. The columns are written out, not looped, so that the
-    contract reads as SQL. -#}
+    source record it came from. The lineage columns come from the golden_record
+    macros; the contract in _customers__models.yml lists every column. -#}
 
 with
 
@@ -72,41 +72,7 @@ fields_pivoted as (
 
     select
         stable_id,
-        max(case when field_name = 'customer_name' then field_value end) as customer_name,
-        max(case when field_name = 'customer_name' then source_system end) as customer_name__source_system,
-        max(case when field_name = 'customer_name' then source_table end) as customer_name__source_table,
-        max(case when field_name = 'customer_name' then source_record_id end) as customer_name__source_record_id,
-        max(case when field_name = 'customer_name' then updated_at end) as customer_name__updated_at,
-        max(case when field_name = 'legal_form' then field_value end) as legal_form,
-        max(case when field_name = 'legal_form' then source_system end) as legal_form__source_system,
-        max(case when field_name = 'legal_form' then source_table end) as legal_form__source_table,
-        max(case when field_name = 'legal_form' then source_record_id end) as legal_form__source_record_id,
-        max(case when field_name = 'legal_form' then updated_at end) as legal_form__updated_at,
-        max(case when field_name = 'bin_iin' then field_value end) as bin_iin,
-        max(case when field_name = 'bin_iin' then source_system end) as bin_iin__source_system,
-        max(case when field_name = 'bin_iin' then source_table end) as bin_iin__source_table,
-        max(case when field_name = 'bin_iin' then source_record_id end) as bin_iin__source_record_id,
-        max(case when field_name = 'bin_iin' then updated_at end) as bin_iin__updated_at,
-        max(case when field_name = 'phone_e164' then field_value end) as phone_e164,
-        max(case when field_name = 'phone_e164' then source_system end) as phone_e164__source_system,
-        max(case when field_name = 'phone_e164' then source_table end) as phone_e164__source_table,
-        max(case when field_name = 'phone_e164' then source_record_id end) as phone_e164__source_record_id,
-        max(case when field_name = 'phone_e164' then updated_at end) as phone_e164__updated_at,
-        max(case when field_name = 'email' then field_value end) as email,
-        max(case when field_name = 'email' then source_system end) as email__source_system,
-        max(case when field_name = 'email' then source_table end) as email__source_table,
-        max(case when field_name = 'email' then source_record_id end) as email__source_record_id,
-        max(case when field_name = 'email' then updated_at end) as email__updated_at,
-        max(case when field_name = 'city' then field_value end) as city,
-        max(case when field_name = 'city' then source_system end) as city__source_system,
-        max(case when field_name = 'city' then source_table end) as city__source_table,
-        max(case when field_name = 'city' then source_record_id end) as city__source_record_id,
-        max(case when field_name = 'city' then updated_at end) as city__updated_at,
-        max(case when field_name = 'address' then field_value end) as address,
-        max(case when field_name = 'address' then source_system end) as address__source_system,
-        max(case when field_name = 'address' then source_table end) as address__source_table,
-        max(case when field_name = 'address' then source_record_id end) as address__source_record_id,
-        max(case when field_name = 'address' then updated_at end) as address__updated_at
+        {{ golden_fields_pivot(['customer_name', 'legal_form', 'bin_iin', 'phone_e164', 'email', 'city', 'address']) }}
 
     from customer_winners
     group by stable_id
@@ -154,34 +120,7 @@ customers as (
         cast(customer_summaries.last_updated_at as timestamp with time zone) as last_updated_at,
         cast(coalesce(conflicts_per_customer.has_conflicting_bin_iin, false) as boolean) as has_conflicting_bin_iin,
         cast(conflicts_per_customer.conflicts as {{ dbt.type_string() }}) as conflicts,
-        cast(fields_pivoted.customer_name__source_system as {{ dbt.type_string() }}) as customer_name__source_system,
-        cast(fields_pivoted.customer_name__source_table as {{ dbt.type_string() }}) as customer_name__source_table,
-        cast(fields_pivoted.customer_name__source_record_id as {{ dbt.type_string() }}) as customer_name__source_record_id,
-        cast(fields_pivoted.customer_name__updated_at as timestamp with time zone) as customer_name__updated_at,
-        cast(fields_pivoted.legal_form__source_system as {{ dbt.type_string() }}) as legal_form__source_system,
-        cast(fields_pivoted.legal_form__source_table as {{ dbt.type_string() }}) as legal_form__source_table,
-        cast(fields_pivoted.legal_form__source_record_id as {{ dbt.type_string() }}) as legal_form__source_record_id,
-        cast(fields_pivoted.legal_form__updated_at as timestamp with time zone) as legal_form__updated_at,
-        cast(fields_pivoted.bin_iin__source_system as {{ dbt.type_string() }}) as bin_iin__source_system,
-        cast(fields_pivoted.bin_iin__source_table as {{ dbt.type_string() }}) as bin_iin__source_table,
-        cast(fields_pivoted.bin_iin__source_record_id as {{ dbt.type_string() }}) as bin_iin__source_record_id,
-        cast(fields_pivoted.bin_iin__updated_at as timestamp with time zone) as bin_iin__updated_at,
-        cast(fields_pivoted.phone_e164__source_system as {{ dbt.type_string() }}) as phone_e164__source_system,
-        cast(fields_pivoted.phone_e164__source_table as {{ dbt.type_string() }}) as phone_e164__source_table,
-        cast(fields_pivoted.phone_e164__source_record_id as {{ dbt.type_string() }}) as phone_e164__source_record_id,
-        cast(fields_pivoted.phone_e164__updated_at as timestamp with time zone) as phone_e164__updated_at,
-        cast(fields_pivoted.email__source_system as {{ dbt.type_string() }}) as email__source_system,
-        cast(fields_pivoted.email__source_table as {{ dbt.type_string() }}) as email__source_table,
-        cast(fields_pivoted.email__source_record_id as {{ dbt.type_string() }}) as email__source_record_id,
-        cast(fields_pivoted.email__updated_at as timestamp with time zone) as email__updated_at,
-        cast(fields_pivoted.city__source_system as {{ dbt.type_string() }}) as city__source_system,
-        cast(fields_pivoted.city__source_table as {{ dbt.type_string() }}) as city__source_table,
-        cast(fields_pivoted.city__source_record_id as {{ dbt.type_string() }}) as city__source_record_id,
-        cast(fields_pivoted.city__updated_at as timestamp with time zone) as city__updated_at,
-        cast(fields_pivoted.address__source_system as {{ dbt.type_string() }}) as address__source_system,
-        cast(fields_pivoted.address__source_table as {{ dbt.type_string() }}) as address__source_table,
-        cast(fields_pivoted.address__source_record_id as {{ dbt.type_string() }}) as address__source_record_id,
-        cast(fields_pivoted.address__updated_at as timestamp with time zone) as address__updated_at
+        {{ golden_lineage_columns(['customer_name', 'legal_form', 'bin_iin', 'phone_e164', 'email', 'city', 'address'], 'fields_pivoted') }}
 
     from customer_summaries
     left join fields_pivoted
@@ -191,54 +130,4 @@ customers as (
 
 )
 
-select
-    customer_id,
-    customer_type,
-    customer_name,
-    legal_form,
-    bin_iin,
-    phone_e164,
-    email,
-    city,
-    address,
-    source_record_count,
-    crm_record_count,
-    onec_record_count,
-    telephony_record_count,
-    support_record_count,
-    source_systems,
-    branches,
-    first_seen_at,
-    last_updated_at,
-    has_conflicting_bin_iin,
-    conflicts,
-    customer_name__source_system,
-    customer_name__source_table,
-    customer_name__source_record_id,
-    customer_name__updated_at,
-    legal_form__source_system,
-    legal_form__source_table,
-    legal_form__source_record_id,
-    legal_form__updated_at,
-    bin_iin__source_system,
-    bin_iin__source_table,
-    bin_iin__source_record_id,
-    bin_iin__updated_at,
-    phone_e164__source_system,
-    phone_e164__source_table,
-    phone_e164__source_record_id,
-    phone_e164__updated_at,
-    email__source_system,
-    email__source_table,
-    email__source_record_id,
-    email__updated_at,
-    city__source_system,
-    city__source_table,
-    city__source_record_id,
-    city__updated_at,
-    address__source_system,
-    address__source_table,
-    address__source_record_id,
-    address__updated_at
-
-from customers
+select * from customers
