@@ -171,34 +171,73 @@ def bgnbd_log_likelihood(
 
 
 def _maximise(
-    negative_log_likelihood, start: np.ndarray, what: str
+    negative_log_likelihood,
+    start: np.ndarray,
+    what: str,
+    capped: tuple[int, ...] = (),
 ) -> optimize.OptimizeResult:
     """Minimise over log-parameters: L-BFGS-B, then Nelder-Mead from its end point.
 
     Nelder-Mead polishes the few cases where L-BFGS-B's finite-difference gradient
     stops early on a flat ridge (a and b of BG/NBD often lie on one).
     """
+    bounds = [(-20.0, 20.0)] * len(start)
+    for index in capped:
+        # the likelihood is flat beyond the cap: keep both optimisers inside it
+        bounds[index] = (-20.0, np.log(MAX_DROPOUT_CONCENTRATION))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         first = optimize.minimize(
-            negative_log_likelihood,
-            start,
-            method="L-BFGS-B",
-            bounds=[(-20.0, 20.0)] * len(start),
+            negative_log_likelihood, start, method="L-BFGS-B", bounds=bounds
         )
         result = optimize.minimize(
             negative_log_likelihood,
             first.x,
             method="Nelder-Mead",
+            bounds=bounds,
             options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000},
         )
+    if not result.success and first.success:
+        # Nelder-Mead ran out of iterations on a flat ridge: keep the better of its
+        # end point and L-BFGS-B's optimum (both are checked against the bounds below)
+        if result.fun <= first.fun and np.all(np.isfinite(result.x)):
+            result = optimize.OptimizeResult(
+                x=result.x, fun=result.fun, success=True, message=result.message
+            )
+        else:
+            result = first
     if not (result.success and np.all(np.isfinite(result.x))):
         raise RuntimeError(f"the {what} fit did not converge: {result.message}")
-    if np.any(np.abs(result.x) > 19.0):
+    # a parameter in `capped` is clipped inside the likelihood: at its cap it means
+    # "as large as it gets", not a failed fit
+    free = np.ones(len(result.x), dtype=bool)
+    free[list(capped)] = False
+    if np.any(np.abs(result.x[free]) > 19.0):
         raise RuntimeError(
             f"the {what} fit ran to a parameter bound ({np.exp(result.x)}): the data "
             "do not identify the model (too few customers or repeat purchases)"
         )
     return result
+
+
+# The dropout probability p ~ Beta(a, b) is fitted as its mean a/(a+b) and its
+# concentration a+b. When every customer drops out at about the same rate, the
+# likelihood keeps rising as a+b grows with a/(a+b) fixed (a and b run off together
+# along a ridge): the concentration is capped here, where Beta(a, b) is a point mass
+# for every practical purpose, and the fit is accepted there.
+MAX_DROPOUT_CONCENTRATION = 1e6
+
+
+def _bgnbd_natural(params: np.ndarray) -> tuple[float, float, float, float]:
+    """(log r, log alpha, logit mean dropout, log concentration) -> (r, alpha, a, b)."""
+    log_r, log_alpha, logit_mean, log_concentration = params
+    concentration = np.exp(min(log_concentration, np.log(MAX_DROPOUT_CONCENTRATION)))
+    mean = special.expit(logit_mean)
+    return (
+        float(np.exp(log_r)),
+        float(np.exp(log_alpha)),
+        float(mean * concentration),
+        float((1.0 - mean) * concentration),
+    )
 
 
 def fit_bgnbd(summary: pd.DataFrame) -> BGNBDParams:
@@ -219,17 +258,17 @@ def fit_bgnbd(summary: pd.DataFrame) -> BGNBDParams:
     cx, ct_x, cT = cells.T
     customers = int(weights.sum())
 
-    def negative_log_likelihood(log_params: np.ndarray) -> float:
-        r, alpha, a, b = np.exp(log_params)
+    def negative_log_likelihood(params: np.ndarray) -> float:
+        r, alpha, a, b = _bgnbd_natural(params)
         ll = bgnbd_log_likelihood(r, alpha, a, b, cx, ct_x, cT)
         value = -float(np.dot(weights, ll)) / customers
         return value if np.isfinite(value) else 1e300
 
     # start at a rate near the observed repeat rate and a middling dropout
     rate = max(x.sum() / max(T.sum(), 1.0), 1e-6)
-    start = np.log([1.0, 1.0 / rate, 1.0, 3.0])
-    result = _maximise(negative_log_likelihood, start, "BG/NBD")
-    r, alpha, a, b = np.exp(result.x)
+    start = np.array([0.0, np.log(1.0 / rate), special.logit(0.25), np.log(4.0)])
+    result = _maximise(negative_log_likelihood, start, "BG/NBD", capped=(3,))
+    r, alpha, a, b = _bgnbd_natural(result.x)
     return BGNBDParams(
         r=float(r),
         alpha=float(alpha),
