@@ -366,3 +366,178 @@ def risk_band(probabilities) -> np.ndarray:
     names = np.array([name for name, _, _ in RISK_BANDS], dtype=object)
     uppers = np.array([upper for _, _, upper in RISK_BANDS])
     return names[np.searchsorted(uppers, p, side="right")]
+
+
+# -- the warehouse's feature sets and hold-out report ----------------------------------
+
+# Columns of int_churn_features (dbt) that the models fit on. "1C only" is what a
+# churn model could use without the customer 360: purchases alone. "all sources" adds
+# the calls, tickets and CRM deals that identity resolution joins to the customer, so
+# the hold-out comparison measures what the joining is worth. Amounts enter as
+# ln(1 + KZT): they are heavy-tailed and the log-odds are assumed linear in them.
+ONEC_FEATURES: tuple[str, ...] = (
+    "recency_days",
+    "tenure_days",
+    "purchase_days_total",
+    "purchase_days_last_90",
+    "purchase_days_previous_90",
+    "purchase_days_last_180",
+    "purchase_days_previous_180",
+    "log_net_revenue_last_180",
+    "log_net_revenue_previous_180",
+    "log_average_purchase",
+)
+OTHER_SOURCE_FEATURES: tuple[str, ...] = (
+    "calls_last_90",
+    "calls_last_180",
+    "unanswered_calls_last_180",
+    "tickets_last_180",
+    "complaints_last_180",
+    "unresolved_complaints",
+    "low_satisfaction_tickets",
+    "open_deals",
+    "lost_deals_last_180",
+    "won_deals_last_180",
+)
+WAREHOUSE_FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "all sources": ONEC_FEATURES + OTHER_SOURCE_FEATURES,
+    "1C only": ONEC_FEATURES,
+}
+
+# Below this many labelled customers, or this many of the rarer class, a fit and an
+# AUC are noise: the marts record the reason instead of a number.
+MIN_LABELLED_CUSTOMERS = 20
+MIN_CUSTOMERS_PER_CLASS = 5
+
+
+def labels_problem(labels: Sequence[bool] | np.ndarray | pd.Series) -> str | None:
+    """Why these labels cannot train or evaluate a model, or None when they can."""
+    y = np.asarray(labels, dtype=bool)
+    if len(y) < MIN_LABELLED_CUSTOMERS:
+        return (
+            f"{len(y)} labelled customers, fewer than the {MIN_LABELLED_CUSTOMERS} "
+            "needed"
+        )
+    rarer = int(min(y.sum(), (~y).sum()))
+    if rarer < MIN_CUSTOMERS_PER_CLASS:
+        return (
+            f"only {rarer} customers in the rarer class (churned or not), fewer than "
+            f"the {MIN_CUSTOMERS_PER_CLASS} needed"
+        )
+    return None
+
+
+def usable_features(
+    features: pd.DataFrame, columns: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """(usable, dropped): the columns a model can fit on in these rows, in order.
+
+    A column is dropped when it is absent, has a missing value, or holds one value on
+    every row (a source with no events before the training cut-off): the fit would
+    refuse it, and it carries no information there.
+    """
+    usable, dropped = [], []
+    for column in columns:
+        values = (
+            pd.to_numeric(features[column], errors="coerce")
+            if column in features.columns
+            else None
+        )
+        if values is None or values.isna().any() or values.nunique() < 2:
+            dropped.append(column)
+        else:
+            usable.append(column)
+    return usable, dropped
+
+
+def holdout_report(
+    train_features: pd.DataFrame,
+    train_labels: Sequence[bool] | np.ndarray | pd.Series,
+    holdout_features: pd.DataFrame,
+    holdout_labels: Sequence[bool] | np.ndarray | pd.Series,
+    feature_sets: Mapping[str, Sequence[str]],
+    l2: float = 1.0,
+    bins: int = 10,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(metrics, calibration) of one model per feature set on the same hold-out.
+
+    metrics is tidy, one row per feature set and metric (`compare_feature_sets`'s
+    roc_auc, brier_score, sizes and churn rates, plus reference_brier_score: the Brier
+    score of predicting the training churn rate for everyone, the bar a model must
+    clear), with the feature list used. Columns that `usable_features` drops from a
+    set on the training rows are left out of it. calibration holds the deciles of
+    each set, with a feature_set column.
+    """
+    usable = {}
+    for name, columns in feature_sets.items():
+        kept, _ = usable_features(train_features, columns)
+        if not kept:
+            raise ValueError(f"feature set {name!r} has no usable column")
+        usable[name] = kept
+    compared = compare_feature_sets(
+        train_features, train_labels, holdout_features, holdout_labels, usable, l2=l2
+    )
+    train_y = _label_vector(train_labels, len(train_features))
+    holdout_y = _label_vector(holdout_labels, len(holdout_features))
+    reference = brier_score(holdout_y, np.full(len(holdout_y), train_y.mean()))
+    metrics, calibrations = [], []
+    for row in compared.to_dict("records"):
+        name = row["feature_set"]
+        values = {
+            "roc_auc": row["roc_auc"],
+            "brier_score": row["brier_score"],
+            "reference_brier_score": reference,
+            "holdout_churn_rate": row["holdout_churn_rate"],
+            "train_churn_rate": float(train_y.mean()),
+            "train_customers": row["train_customers"],
+            "holdout_customers": row["holdout_customers"],
+            "features": row["features"],
+        }
+        for metric, value in values.items():
+            metrics.append(
+                {
+                    "feature_set": name,
+                    "feature_list": ",".join(usable[name]),
+                    "metric": metric,
+                    "value": float(value),
+                }
+            )
+        model = ChurnModel(l2=l2).fit(train_features.loc[:, usable[name]], train_y)
+        table = evaluate(model, holdout_features, holdout_y, bins=bins).calibration
+        calibrations.append(table.assign(feature_set=name))
+    return pd.DataFrame(metrics), pd.concat(calibrations, ignore_index=True)
+
+
+def labelled_customers(
+    cutoffs: pd.DataFrame,
+    features: pd.DataFrame,
+    labels: pd.DataFrame,
+    cutoff_name: str,
+) -> tuple[pd.DataFrame, str | None]:
+    """Features joined to churn labels at one named cut-off, or why there are none.
+
+    The frames are the warehouse's int_churn_cutoffs, int_churn_features and
+    int_churn_labels. Returns the labelled rows (features plus `is_churned`) and
+    None, or an empty frame and the reason the cut-off cannot train or evaluate.
+    """
+    found = cutoffs.loc[cutoffs["cutoff_name"] == cutoff_name]
+    if found.empty:
+        return features.iloc[0:0], f"no {cutoff_name} cut-off: fct_sales holds no sale"
+    cutoff = found.iloc[0]
+    if not bool(cutoff["has_label_window"]):
+        return features.iloc[0:0], (
+            f"the {cutoff_name} cut-off {cutoff['cutoff_on']} needs sales until "
+            f"{cutoff['label_window_ends_on']} ({cutoff['window_days']}-day window) "
+            f"but they are observed only until {cutoff['observed_until']}"
+        )
+    at_cutoff = features.loc[features["cutoff_name"] == cutoff_name]
+    labelled = at_cutoff.merge(
+        labels.loc[labels["cutoff_name"] == cutoff_name, ["customer_id", "is_churned"]],
+        on="customer_id",
+        how="inner",
+        validate="one_to_one",
+    )
+    problem = labels_problem(labelled["is_churned"])
+    if problem is not None:
+        return labelled.iloc[0:0], f"at the {cutoff_name} cut-off: {problem}"
+    return labelled.reset_index(drop=True), None

@@ -18,8 +18,12 @@ from customer360.metrics.churn import (
     churn_labels,
     compare_feature_sets,
     evaluate,
+    holdout_report,
+    labelled_customers,
+    labels_problem,
     risk_band,
     roc_auc,
+    usable_features,
 )
 
 TRUE_INTERCEPT = 0.5
@@ -264,3 +268,78 @@ def test_every_probability_gets_exactly_one_band():
     order = {"low": 0, "medium": 1, "high": 2}
     ranks = [order[band] for band in bands]
     assert all(a <= b for a, b in itertools.pairwise(ranks))
+
+
+# -- hold-out report for the warehouse -------------------------------------------------
+
+
+def test_holdout_report_is_tidy_and_agrees_with_compare_feature_sets():
+    train, train_labels = simulated_customers(seed=7, rows=2_000)
+    holdout, holdout_labels = simulated_customers(seed=8, rows=2_000)
+    train["no_calls_yet"] = 0.0  # a source with nothing before the training cut-off
+    sets = {
+        "all sources": ["recency_days", "calls", "satisfaction", "no_calls_yet"],
+        "1C only": ["recency_days"],
+    }
+    metrics, calibration = holdout_report(
+        train, train_labels, holdout, holdout_labels, sets
+    )
+    values = metrics.pivot(index="feature_set", columns="metric", values="value")
+    usable = {**sets, "all sources": sets["all sources"][:3]}
+    compared = compare_feature_sets(
+        train, train_labels, holdout, holdout_labels, usable
+    ).set_index("feature_set")
+    for name in sets:
+        assert values.loc[name, "roc_auc"] == compared.loc[name, "roc_auc"]
+        assert values.loc[name, "brier_score"] == compared.loc[name, "brier_score"]
+    assert values.loc["all sources", "features"] == 3
+    assert "no_calls_yet" not in metrics.loc[0, "feature_list"]
+    # predicting the base rate for everyone is the bar; the true features clear it
+    assert (values["brier_score"] < values["reference_brier_score"]).all()
+    assert calibration.groupby("feature_set")["customers"].sum().to_dict() == {
+        "all sources": 2_000,
+        "1C only": 2_000,
+    }
+
+
+def test_usable_features_drop_constant_missing_and_absent_columns():
+    frame = pd.DataFrame(
+        {"a": [1.0, 2.0, 3.0], "b": [0.0, 0.0, 0.0], "c": [1.0, None, 2.0]}
+    )
+    assert usable_features(frame, ["a", "b", "c", "d"]) == (["a"], ["b", "c", "d"])
+
+
+def test_labels_problem_names_too_few_customers_or_one_class():
+    assert labels_problem([True, False] * 20) is None
+    assert "fewer than" in labels_problem([True, False] * 5)
+    assert "rarer class" in labels_problem([True] * 40 + [False] * 2)
+
+
+def test_labelled_customers_say_why_a_cutoff_cannot_be_used():
+    cutoffs = pd.DataFrame(
+        {
+            "cutoff_name": ["training", "holdout"],
+            "cutoff_on": [dt.date(2025, 1, 1), dt.date(2025, 7, 1)],
+            "window_days": [180, 180],
+            "label_window_ends_on": [dt.date(2025, 6, 30), dt.date(2025, 12, 28)],
+            "observed_until": [dt.date(2025, 9, 1)] * 2,
+            "has_label_window": [True, False],
+        }
+    )
+    features = pd.DataFrame(
+        {
+            "cutoff_name": ["training"] * 40,
+            "customer_id": [f"c{i}" for i in range(40)],
+            "recency_days": range(40),
+        }
+    )
+    labels = features.loc[:, ["cutoff_name", "customer_id"]].assign(
+        is_churned=[i % 2 == 0 for i in range(40)]
+    )
+    rows, reason = labelled_customers(cutoffs, features, labels, "training")
+    assert reason is None and len(rows) == 40
+    assert rows["is_churned"].sum() == 20
+    rows, reason = labelled_customers(cutoffs, features, labels, "holdout")
+    assert rows.empty and "observed only until 2025-09-01" in reason
+    rows, reason = labelled_customers(cutoffs, features, labels.iloc[:10], "training")
+    assert rows.empty and "10 labelled customers" in reason
