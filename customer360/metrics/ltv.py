@@ -184,7 +184,7 @@ def _maximise(
     bounds = [(-20.0, 20.0)] * len(start)
     for index in capped:
         # the likelihood is flat beyond the cap: keep both optimisers inside it
-        bounds[index] = (-20.0, np.log(MAX_DROPOUT_CONCENTRATION))
+        bounds[index] = (-20.0, np.log(min(MAX_DROPOUT_CONCENTRATION, MAX_RATE_SHAPE)))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         first = optimize.minimize(
             negative_log_likelihood, start, method="L-BFGS-B", bounds=bounds
@@ -222,19 +222,29 @@ def _maximise(
 # The dropout probability p ~ Beta(a, b) is fitted as its mean a/(a+b) and its
 # concentration a+b. When every customer drops out at about the same rate, the
 # likelihood keeps rising as a+b grows with a/(a+b) fixed (a and b run off together
-# along a ridge): the concentration is capped here, where Beta(a, b) is a point mass
-# for every practical purpose, and the fit is accepted there.
-MAX_DROPOUT_CONCENTRATION = 1e6
+# along a ridge): the concentration is capped at 1,000, where Beta(a, b) is a point
+# mass for practical purposes (a spread of about 3% of its mean), and the fit is
+# accepted there. A higher cap breaks the 2F1 of the predictions (at 1e6 they
+# came out as zero on the demo data).
+MAX_DROPOUT_CONCENTRATION = 1e3
+
+
+# Likewise the purchase rate lambda ~ Gamma(r, alpha) is fitted as its mean r/alpha and
+# its shape r: customers who all buy at about the same rate send r and alpha off
+# together, and the shape is capped at 1,000 (a spread of about 3% of the mean).
+MAX_RATE_SHAPE = 1e3
 
 
 def _bgnbd_natural(params: np.ndarray) -> tuple[float, float, float, float]:
-    """(log r, log alpha, logit mean dropout, log concentration) -> (r, alpha, a, b)."""
-    log_r, log_alpha, logit_mean, log_concentration = params
+    """(log mean rate, log rate shape, logit mean dropout, log dropout concentration)
+    -> (r, alpha, a, b)."""
+    log_mean_rate, log_shape, logit_mean, log_concentration = params
+    r = np.exp(min(log_shape, np.log(MAX_RATE_SHAPE)))
     concentration = np.exp(min(log_concentration, np.log(MAX_DROPOUT_CONCENTRATION)))
     mean = special.expit(logit_mean)
     return (
-        float(np.exp(log_r)),
-        float(np.exp(log_alpha)),
+        float(r),
+        float(r / np.exp(log_mean_rate)),
         float(mean * concentration),
         float((1.0 - mean) * concentration),
     )
@@ -266,8 +276,9 @@ def fit_bgnbd(summary: pd.DataFrame) -> BGNBDParams:
 
     # start at a rate near the observed repeat rate and a middling dropout
     rate = max(x.sum() / max(T.sum(), 1.0), 1e-6)
-    start = np.array([0.0, np.log(1.0 / rate), special.logit(0.25), np.log(4.0)])
-    result = _maximise(negative_log_likelihood, start, "BG/NBD", capped=(3,))
+    start = np.array([np.log(rate), 0.0, special.logit(0.25), np.log(4.0)])
+    # the mean dropout may also run to 0 (nobody seen to drop out yet: pure NBD)
+    result = _maximise(negative_log_likelihood, start, "BG/NBD", capped=(1, 2, 3))
     r, alpha, a, b = _bgnbd_natural(result.x)
     return BGNBDParams(
         r=float(r),

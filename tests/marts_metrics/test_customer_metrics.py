@@ -200,13 +200,6 @@ def test_ltv_predictions_are_all_there_or_all_null_with_the_reason(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="on the 400-customer test company the full-history fit works, but the "
-    "back-test fit (history up to the cut-off only) does not identify BG/NBD: the "
-    "purchase rates and the dropout run to their bounds, and the back-test records "
-    "that as not_fitted. strict: this fails once both fit, so remove the mark then",
-)
 def test_ltv_engine_fits_on_the_shared_test_company(built_company: BuiltCompany):
     statuses = built_company.query(
         "select distinct prediction_status from marts.customer_ltv "
