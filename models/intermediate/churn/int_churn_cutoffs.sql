@@ -25,7 +25,7 @@ sales_range as (
     select
         min(invoiced_on) as history_starts_on,
         {% if observed_until -%}
-        cast('{{ observed_until }}' as date) as observed_until
+            cast('{{ observed_until }}' as date) as observed_until
         {%- else -%}
         max(invoiced_on) as observed_until
         {%- endif %}

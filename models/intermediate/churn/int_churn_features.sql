@@ -93,23 +93,41 @@ sales_at_cutoff as (
         min(purchase_days.purchased_on) as first_purchase_on,
         max(purchase_days.purchased_on) as last_purchase_on,
         count(*) as purchase_days_total,
-        sum(case when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} < 90
-            then 1 else 0 end) as purchase_days_last_90,
-        sum(case when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} between 90 and 179
-            then 1 else 0 end) as purchase_days_previous_90,
-        sum(case when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} < 180
-            then 1 else 0 end) as purchase_days_last_180,
-        sum(case when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} between 180 and 359
-            then 1 else 0 end) as purchase_days_previous_180,
+        sum(case
+            when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} < 90
+                then 1
+            else 0
+        end) as purchase_days_last_90,
+        sum(case
+            when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} between 90 and 179
+                then 1
+            else 0
+        end) as purchase_days_previous_90,
+        sum(case
+            when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} < 180
+                then 1
+            else 0
+        end) as purchase_days_last_180,
+        sum(case
+            when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} between 180 and 359
+                then 1
+            else 0
+        end) as purchase_days_previous_180,
         sum(purchase_days.net_amount_kzt) as net_revenue_total_kzt,
-        sum(case when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} < 180
-            then purchase_days.net_amount_kzt else 0 end) as net_revenue_last_180_kzt,
-        sum(case when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} between 180 and 359
-            then purchase_days.net_amount_kzt else 0 end) as net_revenue_previous_180_kzt
+        sum(case
+            when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} < 180
+                then purchase_days.net_amount_kzt
+            else 0
+        end) as net_revenue_last_180_kzt,
+        sum(case
+            when {{ dbt.datediff('purchase_days.purchased_on', 'cutoffs.cutoff_on', 'day') }} between 180 and 359
+                then purchase_days.net_amount_kzt
+            else 0
+        end) as net_revenue_previous_180_kzt
 
     from cutoffs
     inner join purchase_days
-        on purchase_days.purchased_on <= cutoffs.cutoff_on
+        on cutoffs.cutoff_on >= purchase_days.purchased_on
     group by 1, 2, 3
 
 ),
@@ -120,17 +138,26 @@ calls_at_cutoff as (
         cutoffs.cutoff_name,
         calls.customer_id,
         count(*) as calls_total,
-        sum(case when {{ dbt.datediff('calls.called_on', 'cutoffs.cutoff_on', 'day') }} < 90
-            then 1 else 0 end) as calls_last_90,
-        sum(case when {{ dbt.datediff('calls.called_on', 'cutoffs.cutoff_on', 'day') }} < 180
-            then 1 else 0 end) as calls_last_180,
-        sum(case when {{ dbt.datediff('calls.called_on', 'cutoffs.cutoff_on', 'day') }} < 180 and calls.is_answered
-            then 1 else 0 end) as answered_calls_last_180,
+        sum(case
+            when {{ dbt.datediff('calls.called_on', 'cutoffs.cutoff_on', 'day') }} < 90
+                then 1
+            else 0
+        end) as calls_last_90,
+        sum(case
+            when {{ dbt.datediff('calls.called_on', 'cutoffs.cutoff_on', 'day') }} < 180
+                then 1
+            else 0
+        end) as calls_last_180,
+        sum(case
+            when {{ dbt.datediff('calls.called_on', 'cutoffs.cutoff_on', 'day') }} < 180 and calls.is_answered
+                then 1
+            else 0
+        end) as answered_calls_last_180,
         max(calls.called_on) as last_call_on
 
     from cutoffs
     inner join calls
-        on calls.called_on <= cutoffs.cutoff_on
+        on cutoffs.cutoff_on >= calls.called_on
     group by 1, 2
 
 ),
@@ -141,26 +168,47 @@ tickets_at_cutoff as (
         cutoffs.cutoff_name,
         tickets.customer_id,
         count(*) as tickets_total,
-        sum(case when {{ dbt.datediff('tickets.opened_on', 'cutoffs.cutoff_on', 'day') }} < 180
-            then 1 else 0 end) as tickets_last_180,
-        sum(case when tickets.is_complaint
-            and {{ dbt.datediff('tickets.opened_on', 'cutoffs.cutoff_on', 'day') }} < 180
-            then 1 else 0 end) as complaints_last_180,
-        sum(case when tickets.is_complaint
-            and (tickets.resolved_on is null or tickets.resolved_on > cutoffs.cutoff_on)
-            then 1 else 0 end) as unresolved_complaints,
-        sum(case when tickets.resolved_on <= cutoffs.cutoff_on
-            and tickets.satisfaction_score is not null
-            then 1 else 0 end) as rated_tickets,
-        sum(case when tickets.resolved_on <= cutoffs.cutoff_on
-            and tickets.satisfaction_score <= 2
-            then 1 else 0 end) as low_satisfaction_tickets,
-        avg(case when tickets.resolved_on <= cutoffs.cutoff_on
-            then tickets.satisfaction_score end) as average_satisfaction_score
+        sum(case
+            when {{ dbt.datediff('tickets.opened_on', 'cutoffs.cutoff_on', 'day') }} < 180
+                then 1
+            else 0
+        end) as tickets_last_180,
+        sum(case
+            when
+                tickets.is_complaint
+                and {{ dbt.datediff('tickets.opened_on', 'cutoffs.cutoff_on', 'day') }} < 180
+                then 1
+            else 0
+        end) as complaints_last_180,
+        sum(case
+            when
+                tickets.is_complaint
+                and (tickets.resolved_on is null or tickets.resolved_on > cutoffs.cutoff_on)
+                then 1
+            else 0
+        end) as unresolved_complaints,
+        sum(case
+            when
+                tickets.resolved_on <= cutoffs.cutoff_on
+                and tickets.satisfaction_score is not null
+                then 1
+            else 0
+        end) as rated_tickets,
+        sum(case
+            when
+                tickets.resolved_on <= cutoffs.cutoff_on
+                and tickets.satisfaction_score <= 2
+                then 1
+            else 0
+        end) as low_satisfaction_tickets,
+        avg(case
+            when tickets.resolved_on <= cutoffs.cutoff_on
+                then tickets.satisfaction_score
+        end) as average_satisfaction_score
 
     from cutoffs
     inner join tickets
-        on tickets.opened_on <= cutoffs.cutoff_on
+        on cutoffs.cutoff_on >= tickets.opened_on
     group by 1, 2
 
 ),
@@ -170,18 +218,29 @@ deals_at_cutoff as (
     select
         cutoffs.cutoff_name,
         deals.customer_id,
-        sum(case when not deals.is_closed or deals.close_date > cutoffs.cutoff_on
-            then 1 else 0 end) as open_deals,
-        sum(case when deals.is_lost and deals.close_date <= cutoffs.cutoff_on
-            and {{ dbt.datediff('deals.close_date', 'cutoffs.cutoff_on', 'day') }} < 180
-            then 1 else 0 end) as lost_deals_last_180,
-        sum(case when deals.is_won and deals.close_date <= cutoffs.cutoff_on
-            and {{ dbt.datediff('deals.close_date', 'cutoffs.cutoff_on', 'day') }} < 180
-            then 1 else 0 end) as won_deals_last_180
+        sum(case
+            when not deals.is_closed or deals.close_date > cutoffs.cutoff_on
+                then 1
+            else 0
+        end) as open_deals,
+        sum(case
+            when
+                deals.is_lost and deals.close_date <= cutoffs.cutoff_on
+                and {{ dbt.datediff('deals.close_date', 'cutoffs.cutoff_on', 'day') }} < 180
+                then 1
+            else 0
+        end) as lost_deals_last_180,
+        sum(case
+            when
+                deals.is_won and deals.close_date <= cutoffs.cutoff_on
+                and {{ dbt.datediff('deals.close_date', 'cutoffs.cutoff_on', 'day') }} < 180
+                then 1
+            else 0
+        end) as won_deals_last_180
 
     from cutoffs
     inner join deals
-        on deals.created_on <= cutoffs.cutoff_on
+        on cutoffs.cutoff_on >= deals.created_on
     group by 1, 2
 
 )
@@ -202,18 +261,22 @@ select
     sales_at_cutoff.purchase_days_last_180,
     sales_at_cutoff.purchase_days_previous_180,
     sales_at_cutoff.purchase_days_last_180
-        - sales_at_cutoff.purchase_days_previous_180 as purchase_days_trend_180,
+    - sales_at_cutoff.purchase_days_previous_180 as purchase_days_trend_180,
     cast(sales_at_cutoff.net_revenue_total_kzt as decimal(18, 2)) as net_revenue_total_kzt,
     cast(sales_at_cutoff.net_revenue_last_180_kzt as decimal(18, 2)) as net_revenue_last_180_kzt,
     cast(sales_at_cutoff.net_revenue_previous_180_kzt as decimal(18, 2)) as net_revenue_previous_180_kzt,
-    cast(sales_at_cutoff.net_revenue_total_kzt / sales_at_cutoff.purchase_days_total
-        as decimal(18, 2)) as average_purchase_kzt,
+    cast(
+        sales_at_cutoff.net_revenue_total_kzt / sales_at_cutoff.purchase_days_total
+        as decimal(18, 2)
+    ) as average_purchase_kzt,
     ln(1 + greatest(cast(sales_at_cutoff.net_revenue_last_180_kzt as double), 0))
         as log_net_revenue_last_180,
     ln(1 + greatest(cast(sales_at_cutoff.net_revenue_previous_180_kzt as double), 0))
         as log_net_revenue_previous_180,
-    ln(1 + cast(sales_at_cutoff.net_revenue_total_kzt as double)
-        / sales_at_cutoff.purchase_days_total) as log_average_purchase,
+    ln(
+        1 + cast(sales_at_cutoff.net_revenue_total_kzt as double)
+        / sales_at_cutoff.purchase_days_total
+    ) as log_average_purchase,
 
     -- telephony
     coalesce(calls_at_cutoff.calls_total, 0) as calls_total,
@@ -222,7 +285,7 @@ select
     coalesce(calls_at_cutoff.calls_last_180 - calls_at_cutoff.answered_calls_last_180, 0)
         as unanswered_calls_last_180,
     cast(calls_at_cutoff.answered_calls_last_180 as double)
-        / nullif(calls_at_cutoff.calls_last_180, 0) as answered_call_share_last_180,
+    / nullif(calls_at_cutoff.calls_last_180, 0) as answered_call_share_last_180,
     calls_at_cutoff.last_call_on,
 
     -- support
@@ -241,11 +304,14 @@ select
 
 from sales_at_cutoff
 left join calls_at_cutoff
-    on calls_at_cutoff.cutoff_name = sales_at_cutoff.cutoff_name
-    and calls_at_cutoff.customer_id = sales_at_cutoff.customer_id
+    on
+        sales_at_cutoff.cutoff_name = calls_at_cutoff.cutoff_name
+        and sales_at_cutoff.customer_id = calls_at_cutoff.customer_id
 left join tickets_at_cutoff
-    on tickets_at_cutoff.cutoff_name = sales_at_cutoff.cutoff_name
-    and tickets_at_cutoff.customer_id = sales_at_cutoff.customer_id
+    on
+        sales_at_cutoff.cutoff_name = tickets_at_cutoff.cutoff_name
+        and sales_at_cutoff.customer_id = tickets_at_cutoff.customer_id
 left join deals_at_cutoff
-    on deals_at_cutoff.cutoff_name = sales_at_cutoff.cutoff_name
-    and deals_at_cutoff.customer_id = sales_at_cutoff.customer_id
+    on
+        sales_at_cutoff.cutoff_name = deals_at_cutoff.cutoff_name
+        and sales_at_cutoff.customer_id = deals_at_cutoff.customer_id

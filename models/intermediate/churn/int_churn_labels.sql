@@ -39,7 +39,7 @@ known_at_cutoff as (
 
     from cutoffs
     inner join purchase_days
-        on purchase_days.purchased_on <= cutoffs.cutoff_on
+        on cutoffs.cutoff_on >= purchase_days.purchased_on
     group by 1, 2, 3, 4
 
 ),
@@ -52,8 +52,9 @@ bought_in_window as (
 
     from cutoffs
     inner join purchase_days
-        on purchase_days.purchased_on > cutoffs.cutoff_on
-        and purchase_days.purchased_on <= cutoffs.label_window_ends_on
+        on
+            cutoffs.cutoff_on < purchase_days.purchased_on
+            and cutoffs.label_window_ends_on >= purchase_days.purchased_on
 
 )
 
@@ -67,5 +68,6 @@ select
 
 from known_at_cutoff
 left join bought_in_window
-    on bought_in_window.cutoff_name = known_at_cutoff.cutoff_name
-    and bought_in_window.customer_id = known_at_cutoff.customer_id
+    on
+        known_at_cutoff.cutoff_name = bought_in_window.cutoff_name
+        and known_at_cutoff.customer_id = bought_in_window.customer_id

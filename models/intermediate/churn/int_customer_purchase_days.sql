@@ -15,7 +15,8 @@ sales as (
         net_amount_kzt
 
     from {{ ref('fct_sales') }}
-    where customer_id is not null
+    where
+        customer_id is not null
         and net_amount_kzt is not null
 
 ),

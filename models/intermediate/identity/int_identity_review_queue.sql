@@ -85,7 +85,8 @@ undecided as (
     where not exists (
         select 1
         from {{ source('review', 'identity_decisions') }} as decisions
-        where decisions.entity_type = pairs.entity_type
+        where
+            decisions.entity_type = pairs.entity_type
             and decisions.record_key_l = pairs.record_key_l
             and decisions.record_key_r = pairs.record_key_r
     )
@@ -94,9 +95,15 @@ undecided as (
 
 records as (
 
-    select 'persons' as entity_type, person_records.* from person_records
+    select
+        'persons' as entity_type,
+        person_records.*
+    from person_records
     union all
-    select 'organisations' as entity_type, organisation_records.* from organisation_records
+    select
+        'organisations' as entity_type,
+        organisation_records.*
+    from organisation_records
 
 )
 

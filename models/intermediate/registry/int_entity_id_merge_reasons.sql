@@ -5,6 +5,7 @@
     decisions, and kept from then on: later builds redraw the pairs, not the history.
     Incremental with full_refresh off, like int_entity_id_merges. -#}
 
+
 {{ config(
     materialized='incremental',
     unique_key=['merged_id', 'record_key_l', 'record_key_r'],
@@ -13,7 +14,7 @@
 
 with
 
-merges as (
+recorded_merges as (
 
     select
         merged_id,
@@ -23,19 +24,29 @@ merges as (
 
     from {{ ref('int_entity_id_merges') }}
     {% if is_incremental() %}
-        where merged_id not in (select distinct merged_id from {{ this }})
+        where merged_id not in (select distinct merged_id from {{ this }})  -- noqa: RF02
     {% endif %}
 
 ),
 
 assignments as (
 
-    select record_key, entity_id, previous_entity_id, change
+    select
+        record_key,
+        entity_id,
+        previous_entity_id,
+        change
+
     from {{ ref('int_person_id_assignments') }}
 
     union all
 
-    select record_key, entity_id, previous_entity_id, change
+    select
+        record_key,
+        entity_id,
+        previous_entity_id,
+        change
+
     from {{ ref('int_organisation_id_assignments') }}
 
 ),
@@ -44,14 +55,14 @@ moved_records as (
 
     -- the records the merged ID held, which now carry the survivor's ID
     select
-        merges.merged_id,
+        recorded_merges.merged_id,
         assignments.record_key
 
-    from merges
+    from recorded_merges
     inner join assignments
         on
-            assignments.previous_entity_id = merges.merged_id
-            and assignments.entity_id = merges.survivor_id
+            recorded_merges.merged_id = assignments.previous_entity_id
+            and recorded_merges.survivor_id = assignments.entity_id
             and assignments.change = 'merged'
 
 ),
@@ -60,14 +71,14 @@ kept_records as (
 
     -- the records the survivor held already (or received from no other merged ID)
     select
-        merges.merged_id,
+        recorded_merges.merged_id,
         assignments.record_key
 
-    from merges
+    from recorded_merges
     inner join assignments
         on
-            assignments.entity_id = merges.survivor_id
-            and coalesce(assignments.previous_entity_id, '') != merges.merged_id
+            recorded_merges.survivor_id = assignments.entity_id
+            and recorded_merges.merged_id != coalesce(assignments.previous_entity_id, '')
 
 ),
 
@@ -121,7 +132,7 @@ links as (
         record_key_l,
         record_key_r,
         'review' as linked_by,
-        cast(null as {{ dbt.type_string() }}) as rule,
+        cast(null as {{ dbt.type_string() }}) as rule,  -- noqa: RF04
         cast(null as double) as match_probability,
         reviewer,
         cast(decided_at as timestamp) as decided_at
@@ -134,7 +145,10 @@ links as (
 joining_links as (
 
     -- a link counts in either direction: moved record on the left or on the right
-    select moved_records.merged_id, links.*
+    select
+        moved_records.merged_id,
+        links.*
+
     from moved_records
     inner join links on moved_records.record_key = links.record_key_l
     inner join kept_records
@@ -144,7 +158,10 @@ joining_links as (
 
     union all
 
-    select moved_records.merged_id, links.*
+    select
+        moved_records.merged_id,
+        links.*
+
     from moved_records
     inner join links on moved_records.record_key = links.record_key_r
     inner join kept_records
@@ -155,10 +172,10 @@ joining_links as (
 )
 
 select
-    merges.merged_id,
-    merges.survivor_id,
-    merges.entity_type,
-    merges.merged_at,
+    recorded_merges.merged_id,
+    recorded_merges.survivor_id,
+    recorded_merges.entity_type,
+    recorded_merges.merged_at,
     joining_links.record_key_l,
     joining_links.record_key_r,
     joining_links.linked_by,
@@ -167,6 +184,6 @@ select
     joining_links.reviewer,
     joining_links.decided_at
 
-from merges
+from recorded_merges
 inner join joining_links
-    on merges.merged_id = joining_links.merged_id
+    on recorded_merges.merged_id = joining_links.merged_id

@@ -122,4 +122,4 @@ select
 from features
 cross join scoring_cutoff
 left join scores
-    on scores.customer_id = features.customer_id
+    on features.customer_id = scores.customer_id

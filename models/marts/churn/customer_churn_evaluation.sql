@@ -9,7 +9,7 @@ select
     cast(window_days as integer) as window_days,
     feature_set,
     metric,
-    cast(value as double) as value,
+    cast(value as double) as value,  -- noqa: RF04
     evaluation_status,
     reason,
     feature_list,

@@ -76,7 +76,7 @@ segments as (
 
 )
 
-select
+select  -- noqa: ST06
     scored.customer_id,
     scored.as_of_date,
     scored.last_purchase_on,
@@ -95,5 +95,6 @@ select
 
 from scored
 left join segments
-    on scored.r_score between segments.r_score_min and segments.r_score_max
-    and scored.f_score between segments.f_score_min and segments.f_score_max
+    on
+        scored.r_score between segments.r_score_min and segments.r_score_max
+        and scored.f_score between segments.f_score_min and segments.f_score_max

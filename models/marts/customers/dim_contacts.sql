@@ -27,7 +27,10 @@ fields_pivoted as (
 
     select
         stable_id,
-        {{ golden_fields_pivot(['full_name', 'first_name', 'last_name', 'middle_name', 'phone_e164', 'email', 'iin', 'birth_date', 'sex', 'city', 'address', 'customer_id']) }}
+        {{ golden_fields_pivot([
+            'full_name', 'first_name', 'last_name', 'middle_name', 'phone_e164', 'email',
+            'iin', 'birth_date', 'sex', 'city', 'address', 'customer_id',
+        ]) }}
 
     from contact_winners
     group by stable_id
@@ -99,7 +102,10 @@ contacts as (
         cast(coalesce(conflicts_per_contact.has_conflicting_iin, false) as boolean) as has_conflicting_iin,
         cast(coalesce(conflicts_per_contact.has_conflicting_birth_date, false) as boolean) as has_conflicting_birth_date,
         cast(conflicts_per_contact.conflicts as {{ dbt.type_string() }}) as conflicts,
-        {{ golden_lineage_columns(['full_name', 'first_name', 'last_name', 'middle_name', 'phone_e164', 'email', 'iin', 'birth_date', 'sex', 'city', 'address', 'customer_id'], 'fields_pivoted') }}
+        {{ golden_lineage_columns([
+            'full_name', 'first_name', 'last_name', 'middle_name', 'phone_e164', 'email',
+            'iin', 'birth_date', 'sex', 'city', 'address', 'customer_id',
+        ], 'fields_pivoted') }}
 
     from person_summaries
     left join fields_pivoted

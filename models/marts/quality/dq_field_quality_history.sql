@@ -50,5 +50,5 @@ measures as (
 select * from measures
 {% if is_incremental() %}
 -- a run records itself once, even if the model is built twice in one invocation
-where run_id not in (select run_id from {{ this }})
+    where run_id not in (select run_id from {{ this }})  -- noqa: RF02
 {% endif %}

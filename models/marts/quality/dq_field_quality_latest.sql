@@ -15,9 +15,7 @@ with
 history as (
 
     select
-        {% for column in columns -%}
-        {{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
+        {{ columns | join(',\n        ') }}
     from {{ ref('dq_field_quality_history') }}
 
 ),
@@ -34,9 +32,7 @@ latest_run as (
 latest as (
 
     select
-        {% for column in columns -%}
-        history.{{ column }}{{ ',' if not loop.last }}
-        {% endfor %}
+        history.{{ columns | join(',\n        history.') }}
     from history
     inner join latest_run
         on history.run_id = latest_run.run_id

@@ -189,20 +189,20 @@ records as (
 field_checks as (
 
     {% for field in fields %}
-    select
-        record_key,
-        source_system,
-        source_table,
-        '{{ field }}' as field,
-        {{ 'true' if field in rule_fields else 'false' }} as has_validity_rule,
-        {{ field }}_filled as is_filled,
-        -- validity is judged on filled values only; null where the field has no rule
-        case when {{ field }}_filled then {{ field }}_valid end as is_valid
+        select
+            record_key,
+            source_system,
+            source_table,
+            '{{ field }}' as field,
+            {{ 'true' if field in rule_fields else 'false' }} as has_validity_rule,
+            {{ field }}_filled as is_filled,
+            -- validity is judged on filled values only; null where the field has no rule
+            case when {{ field }}_filled then {{ field }}_valid end as is_valid
 
-    from records
-    -- a null flag means the record's table does not carry the field
-    where {{ field }}_filled is not null
-    {% if not loop.last %}union all{% endif %}
+        from records
+        -- a null flag means the record's table does not carry the field
+        where {{ field }}_filled is not null
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 )

@@ -147,7 +147,7 @@ overall_score as (
 
 measures as (
 
-    select
+    select  -- noqa: ST06
         field_scores.source_system,
         field_scores.field,
         field_scores.has_validity_rule,
