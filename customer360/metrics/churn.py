@@ -541,3 +541,24 @@ def labelled_customers(
     if problem is not None:
         return labelled.iloc[0:0], f"at the {cutoff_name} cut-off: {problem}"
     return labelled.reset_index(drop=True), None
+
+
+def warehouse_holdout_report(
+    cutoffs: pd.DataFrame, features: pd.DataFrame, labels: pd.DataFrame
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None]:
+    """The time-based hold-out of WAREHOUSE_FEATURE_SETS on the warehouse's frames.
+
+    Fits at the training cut-off, scores the hold-out cut-off: (metrics, calibration,
+    None), or (None, None, reason) when either cut-off cannot be used. Shared by the
+    evaluation and calibration models, so both report the same fits.
+    """
+    train, train_reason = labelled_customers(cutoffs, features, labels, "training")
+    holdout, holdout_reason = labelled_customers(cutoffs, features, labels, "holdout")
+    reason = train_reason or holdout_reason
+    if reason is not None:
+        return None, None, reason
+    metrics, calibration = holdout_report(
+        train, train["is_churned"], holdout, holdout["is_churned"],
+        WAREHOUSE_FEATURE_SETS,
+    )  # fmt: skip
+    return metrics, calibration, None

@@ -9,11 +9,7 @@ be evaluated (int_churn_evaluation says why).
 import pandas as pd
 import pyarrow as pa
 
-from customer360.metrics.churn import (
-    WAREHOUSE_FEATURE_SETS,
-    holdout_report,
-    labelled_customers,
-)
+from customer360.metrics.churn import warehouse_holdout_report
 
 SCHEMA = pa.schema(
     [
@@ -34,15 +30,9 @@ def model(dbt, session):
     features = dbt.ref("int_churn_features").df()
     labels = dbt.ref("int_churn_labels").df()
 
-    train, train_reason = labelled_customers(cutoffs, features, labels, "training")
-    holdout, holdout_reason = labelled_customers(cutoffs, features, labels, "holdout")
-    if train_reason or holdout_reason:
+    _, calibration, reason = warehouse_holdout_report(cutoffs, features, labels)
+    if reason is not None:
         calibration = pd.DataFrame(columns=SCHEMA.names)
-    else:
-        _, calibration = holdout_report(
-            train, train["is_churned"], holdout, holdout["is_churned"],
-            WAREHOUSE_FEATURE_SETS,
-        )  # fmt: skip
     return pa.Table.from_pandas(
         calibration.loc[:, SCHEMA.names], schema=SCHEMA, preserve_index=False
     )

@@ -11,8 +11,7 @@ import pyarrow as pa
 
 from customer360.metrics.churn import (
     WAREHOUSE_FEATURE_SETS,
-    holdout_report,
-    labelled_customers,
+    warehouse_holdout_report,
 )
 
 SCHEMA = pa.schema(
@@ -41,14 +40,8 @@ def model(dbt, session):
     features = dbt.ref("int_churn_features").df()
     labels = dbt.ref("int_churn_labels").df()
 
-    train, train_reason = labelled_customers(cutoffs, features, labels, "training")
-    holdout, holdout_reason = labelled_customers(cutoffs, features, labels, "holdout")
-    reason = train_reason or holdout_reason
+    metrics, _, reason = warehouse_holdout_report(cutoffs, features, labels)
     if reason is None:
-        metrics, _ = holdout_report(
-            train, train["is_churned"], holdout, holdout["is_churned"],
-            WAREHOUSE_FEATURE_SETS,
-        )  # fmt: skip
         metrics["evaluation_status"] = "evaluated"
         metrics["reason"] = None
     else:
