@@ -19,7 +19,9 @@ person_pairs as (
         mw_iin_valid as mw_iin_bin,
         mw_birth_date,
         mw_city,
-        mw_address
+        mw_postcode,
+        mw_street,
+        mw_house_numbers
     from {{ ref('int_person_match_pairs') }}
     where decision = 'review'
 
@@ -40,7 +42,9 @@ organisation_pairs as (
         mw_bin_valid as mw_iin_bin,
         cast(null as double) as mw_birth_date,
         mw_city,
-        mw_address
+        mw_postcode,
+        mw_street,
+        mw_house_numbers
     from {{ ref('int_organisation_match_pairs') }}
     where decision = 'review'
 
@@ -132,7 +136,9 @@ select
     undecided.mw_iin_bin,
     undecided.mw_birth_date,
     undecided.mw_city,
-    undecided.mw_address
+    undecided.mw_postcode,
+    undecided.mw_street,
+    undecided.mw_house_numbers
 from undecided
 inner join records as l
     on undecided.entity_type = l.entity_type and undecided.record_key_l = l.record_key

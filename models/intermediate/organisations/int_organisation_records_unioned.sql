@@ -20,6 +20,8 @@ crm_companies as (
         email,
         city,
         address,
+        cast(null as {{ dbt.type_string() }}) as address_2,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         updated_at
 
     from {{ ref('stg_crm__companies') }}
@@ -43,6 +45,8 @@ onec_organisations as (
         email,
         city,
         address,
+        cast(null as {{ dbt.type_string() }}) as address_2,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         updated_at
 
     from {{ ref('stg_onec__counterparties') }}
@@ -81,7 +85,11 @@ keyed as (
         {{ email_is_generic('email') }} as email_is_generic,
         {{ email_is_public_domain('email') }} as email_is_public,
         city,
+        {{ translit_key('city') }} as city_translit_key,
         address,
+        address_2,
+        {{ translit_key("concat_ws(' ', address, address_2)") }} as address_translit_key,
+        postcode,
         updated_at
 
     from organisation_records

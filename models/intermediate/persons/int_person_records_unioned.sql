@@ -23,6 +23,8 @@ crm_contacts as (
         iin_sex as sex,
         city,
         address,
+        cast(null as {{ dbt.type_string() }}) as address_2,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         case
             when company_id is not null
                 then {{ dbt.concat(["'crm:companies:'", 'branch', "':'", 'cast(company_id as ' ~ dbt.type_string() ~ ')']) }}
@@ -75,6 +77,8 @@ onec_contact_persons as (
         cast(null as {{ dbt.type_string() }}) as sex,
         cast(null as {{ dbt.type_string() }}) as city,
         cast(null as {{ dbt.type_string() }}) as address,
+        cast(null as {{ dbt.type_string() }}) as address_2,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         -- only organisations are organisation records; a private person's contact has none
         case
             when counterparties.counterparty_type in ('legal_entity', 'sole_proprietor')
@@ -108,6 +112,8 @@ onec_private_persons as (
         iin_sex as sex,
         city,
         address,
+        cast(null as {{ dbt.type_string() }}) as address_2,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         cast(null as {{ dbt.type_string() }}) as organisation_record_key,
         updated_at
 
@@ -140,6 +146,8 @@ telephony_callers as (
         cast(null as {{ dbt.type_string() }}) as sex,
         cast(null as {{ dbt.type_string() }}) as city,
         cast(null as {{ dbt.type_string() }}) as address,
+        cast(null as {{ dbt.type_string() }}) as address_2,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         cast(null as {{ dbt.type_string() }}) as organisation_record_key,
         called_at as updated_at
 
@@ -170,6 +178,8 @@ ticket_requesters as (
         cast(null as {{ dbt.type_string() }}) as sex,
         cast(null as {{ dbt.type_string() }}) as city,
         cast(null as {{ dbt.type_string() }}) as address,
+        cast(null as {{ dbt.type_string() }}) as address_2,
+        cast(null as {{ dbt.type_string() }}) as postcode,
         cast(null as {{ dbt.type_string() }}) as organisation_record_key,
         updated_at
 
@@ -215,7 +225,12 @@ keyed as (
         birth_date,
         sex,
         city,
+        {{ translit_key('city') }} as city_translit_key,
         address,
+        address_2,
+        -- the street line and its second line as one text: systems split them apart
+        {{ translit_key("concat_ws(' ', address, address_2)") }} as address_translit_key,
+        postcode,
         organisation_record_key,
         updated_at
 
