@@ -12,6 +12,7 @@ uncertain band for clerical review.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,25 @@ import duckdb
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
+from customer360.identity.calibration import estimate_prior
 from customer360.identity.deterministic import deterministic_pairs_sql
 from customer360.identity.engine import matching_connection
 from customer360.identity.features import EntityType, build_match_table
-from customer360.identity.train import model_for, model_path
+from customer360.identity.settings import identifying_agreement_sql
+from customer360.identity.train import (
+    PRIOR_KEY,
+    TrainedModel,
+    load_model,
+    match_threshold_of,
+    model_for,
+    model_path,
+)
 
-# Thresholds on Splink's match probability, chosen from the precision/recall curves
+# Thresholds of the committed starting models, for a model that carries none of its
+# own (a model trained here chooses its threshold on the data it was trained on:
+# calibration.choose_threshold). They were chosen from the precision/recall curves
 # measured on generated data at 10,000 customers (seed 1) and 100,000 (seed 42);
-# tables in docs/identity.md. A scored pair at or above the threshold joins a
-# cluster. Persons: 0.95 is the lowest threshold with pairwise precision >= 0.99 at
-# both sizes (0.9955 / 0.9992, F1 0.9937 / 0.9947); at 0.9 precision is 0.9876 at
-# 10,000. Organisations: 0.8 is the lowest (1.0000 / 0.9981, F1 0.9944 / 0.9924); at
-# 0.7 precision is 0.9958 at 100,000 for +0.1 points of recall.
+# tables in docs/identity.md.
 PERSON_MATCH_THRESHOLD = 0.95
 ORGANISATION_MATCH_THRESHOLD = 0.8
 # Pairs from here up to the match threshold (and any pair whose names disagree) are
@@ -67,15 +75,29 @@ def _comparison_weight_columns(columns: list[str]) -> str:
     return ", ".join(parts)
 
 
+def _model_settings(
+    model: TrainedModel | dict[str, Any] | Path | None, entity_type: EntityType
+) -> dict[str, Any]:
+    if isinstance(model, TrainedModel):
+        return model.settings
+    return load_model(model if model is not None else model_path(entity_type))
+
+
 def resolve(
     records: pa.Table | duckdb.DuckDBPyRelation,
     entity_type: EntityType,
-    model_json_path: Path | None = None,
+    model: TrainedModel | dict[str, Any] | Path | None = None,
     match_threshold: float | None = None,
     review_lower_threshold: float = REVIEW_LOWER_THRESHOLD,
     organisation_clusters: pa.Table | None = None,
+    diagnostics: dict[str, Any] | None = None,
 ) -> tuple[pa.Table, pa.Table]:
     """Cluster `records`; return (clusters, pairs) as Arrow tables.
+
+    `model`: a TrainedModel, a model JSON (dict or path); default the committed
+    starting model. Its prior is re-estimated on this batch
+    (calibration.estimate_prior), and a pair is a match at or above
+    `match_threshold`: default the model's own threshold, else the constants above.
 
     clusters: record_key, cluster_id (the smallest record_key in the cluster), one
     row per record that takes part in matching (calls and tickets are attached
@@ -85,9 +107,14 @@ def resolve(
     gamma_<x> per comparison. Pairs below review_lower_threshold are not returned.
     organisation_clusters (persons only): record_key, cluster_id of the resolved
     organisations, for the same-name-same-organisation rule across sources.
+    `diagnostics`, when given, receives what the run measured: records, the prior,
+    pairs scored.
     """
+    settings = _model_settings(model, entity_type)
     if match_threshold is None:
-        match_threshold = match_threshold_for(entity_type)
+        match_threshold = match_threshold_of(settings) or match_threshold_for(
+            entity_type
+        )
     con = matching_connection()
     con.register("input_records", _as_arrow(records))
     organisations = None
@@ -104,19 +131,48 @@ def resolve(
 
     db_api = DuckDBAPI(connection=con)
     records_count = con.sql(f"select count(*) from {match_table}").fetchall()[0][0]
+    batch_settings = model_for(settings, records_count, entity_type)
+    start_prior = batch_settings[PRIOR_KEY]
     linker = Linker(
         db_api.register(match_table, dataset_display_name=f"{entity_type}_records"),
-        model_for(
-            model_json_path or model_path(entity_type), records_count, entity_type
-        ),
+        batch_settings,
         log_level=logging.WARNING,
     )
+    # every pair the model finds more likely the same than not before the prior
+    # (Bayes factor >= 1): the pairs the batch's own prior is estimated from
+    start_weight = math.log2(start_prior / (1 - start_prior))
     predictions = linker.inference.predict(
-        threshold_match_probability=review_lower_threshold, warning_mode="never"
+        threshold_match_weight=start_weight, warning_mode="never"
     )
-    con.execute(f"create table scored as select * from {predictions.physical_name}")
+    con.execute(
+        f"create table bayes as select *, match_weight - {start_weight} as log2_bf"
+        f" from {predictions.physical_name}"
+    )
+    predictions.drop_table_from_database_and_remove_from_cache()
+    log2_bayes_factors = con.sql("select log2_bf from bayes").fetchnumpy()["log2_bf"]
+    prior = estimate_prior(log2_bayes_factors, records_count, start=start_prior)
+    prior_weight = math.log2(prior.prior / (1 - prior.prior))
+    con.execute(
+        f"""
+        create table scored as
+        select * exclude (log2_bf, match_weight, match_probability),
+            log2_bf + {prior_weight} as match_weight,
+            1 / (1 + pow(2, -(log2_bf + {prior_weight}))) as match_probability
+        from bayes
+        where 1 / (1 + pow(2, -(log2_bf + {prior_weight}))) >= {review_lower_threshold}
+        """
+    )
+    if diagnostics is not None:
+        diagnostics.update(
+            records=records_count,
+            prior=prior.prior,
+            expected_matching_pairs=prior.expected_matches,
+            pairs_scored=len(log2_bayes_factors),
+            match_threshold=match_threshold,
+        )
     scored_columns = [row[0] for row in con.execute("describe scored").fetchall()]
     weights = _comparison_weight_columns(scored_columns)
+    identifying = identifying_agreement_sql(entity_type)
 
     con.execute(
         f"""
@@ -127,14 +183,18 @@ def resolve(
             s.match_probability,
             s.match_weight,
             m.rule,
-            -- colleagues share a switchboard and the office mailbox: however
-            -- strong that looks to the model, two records whose names disagree
-            -- entirely are only merged by a must-link rule or a reviewer
-            coalesce(s.gamma_name_core = 0, false) as names_disagree,
+            -- colleagues share a switchboard, the office mailbox and its address:
+            -- however strong that looks to the model, two records whose names
+            -- share no word, even approximately, are merged on the score alone
+            -- only when something of their own agrees (a birth date, a personal
+            -- number or mailbox, an IIN/BIN); otherwise a reviewer decides
+            coalesce(s.gamma_name_core = 0 and not {identifying}, false)
+                as names_disagree,
             case
                 when m.rule is not null then 'match'
                 when s.match_probability >= {match_threshold}
-                    and not coalesce(s.gamma_name_core = 0, false) then 'match'
+                    and not coalesce(s.gamma_name_core = 0 and not {identifying}, false)
+                    then 'match'
                 else 'review'
             end as decision,
             {weights}

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from identity_records import organisation, organisation_table, person, person_table
 
+from customer360.identity.calibration import MAX_PRIOR
 from customer360.identity.resolve import resolve, review_queue
 from customer360.identity.settings import prediction_blocking_rules
 from customer360.identity.train import (
-    MAX_PRIOR,
     PRIOR_KEY,
     RECORDS_KEY,
     model_for,
