@@ -54,10 +54,22 @@ def _run(args: argparse.Namespace) -> int:
     outcome = run_main_job(settings, selection=args.select)
     print()
     print(outcome.format())
+    for line in _identity_status(settings):
+        print(line)
     if not outcome.success:
         return 1
     print(next_steps(settings, time.monotonic() - started))
     return 0
+
+
+def _identity_status(settings: Settings) -> list[str]:
+    """Which matching model each entity type used, and any that failed its checks."""
+    from customer360.identity.commands import IdentityCommandError, status_lines
+
+    try:
+        return status_lines(settings)
+    except IdentityCommandError:
+        return []  # nothing built yet: the run's own failure says why
 
 
 def next_steps(settings: Settings, seconds: float) -> str:

@@ -28,6 +28,11 @@ RECORD_MODELS = {
     "persons": "intermediate.int_person_records_unioned",
     "organisations": "intermediate.int_organisation_records_unioned",
 }
+MODEL_TABLES = {
+    "persons": "intermediate.int_person_match_models",
+    "organisations": "intermediate.int_organisation_match_models",
+}
+MODEL_TABLES_DBT = ["int_organisation_match_models", "int_person_match_models"]
 DECISIONS = ("same", "not_same")
 BUILD_HINT = "run `c360 run` (or `dbt build`) first"
 
@@ -87,9 +92,12 @@ def _format_pair(row: dict[str, Any]) -> str:
             return ", ".join(str(v) for v in value) or "-"
         return str(value)
 
+    if row["match_probability"] is None:
+        score = f"must-link ({row.get('rule')})"
+    else:
+        score = f"p={row['match_probability']:.3f}  weight={row['match_weight']:.2f}"
     lines = [
-        f"{row['entity_type']}  p={row['match_probability']:.3f}  "
-        f"weight={row['match_weight']:.2f}",
+        f"{row['entity_type']}  {score}",
         f"  {row['record_key_l']}  |  {row['record_key_r']}",
     ]
     for label, field in (
@@ -222,8 +230,85 @@ def record_decision(
     }
 
 
+_AUDIT_RECORD_COLUMNS = {
+    "persons": "full_name as name, phones_e164 as phones, email, iin as iin_bin,"
+    " city, birth_date",
+    "organisations": "organisation_name as name, phones_e164 as phones, email,"
+    " bin as iin_bin, city, cast(null as date) as birth_date",
+}
+
+
+def list_audit_sample(
+    settings: Settings, entity_type: str | None, size: int, seed: int = 1
+) -> list[dict[str, Any]]:
+    """A random sample of the pairs the engine merged that nobody decided yet: the
+    labels a reviewer gives them estimate the engine's precision without bias (the
+    review queue holds only the uncertain band)."""
+    con = _connect(settings)
+    try:
+        _require(con, DECISIONS_TABLE, "the decisions table")
+        rows: list[dict[str, Any]] = []
+        for entity in [entity_type] if entity_type else list(ENTITY_TYPES):
+            _require(con, PAIRS_MODELS[entity], f"the {entity} match pairs")
+            columns = _AUDIT_RECORD_COLUMNS[entity]
+            weights = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from information_schema.columns"
+                    " where table_schema = 'intermediate' and table_name = ?"
+                    " and starts_with(column_name, 'mw_')",
+                    [PAIRS_MODELS[entity].split(".")[1]],
+                ).fetchall()
+            ]
+            picked = ", ".join(f"p.{w}" for w in weights) or "null as mw_none"
+            cursor = con.execute(
+                f"""
+                with records as (
+                    select record_key, {columns} from {RECORD_MODELS[entity]}
+                ),
+                undecided as (
+                    select p.* from {PAIRS_MODELS[entity]} as p
+                    where p.decision = 'match' and not exists (
+                        select 1 from {DECISIONS_TABLE} as d
+                        where d.entity_type = ? and d.record_key_l = p.record_key_l
+                          and d.record_key_r = p.record_key_r)
+                ),
+                sample as (
+                    select * from undecided
+                    order by hash(record_key_l || record_key_r || ?)
+                    limit {int(size)}
+                )
+                select ? as entity_type, p.record_key_l, p.record_key_r,
+                    p.match_probability, p.match_weight, p.rule,
+                    l.name as name_l, r.name as name_r,
+                    l.phones as phones_l, r.phones as phones_r,
+                    l.email as email_l, r.email as email_r,
+                    l.iin_bin as iin_bin_l, r.iin_bin as iin_bin_r,
+                    l.city as city_l, r.city as city_r,
+                    l.birth_date as birth_date_l, r.birth_date as birth_date_r,
+                    {picked}
+                from sample as p
+                join records as l on l.record_key = p.record_key_l
+                join records as r on r.record_key = p.record_key_r
+                """,
+                [entity, str(seed), entity],
+            )
+            names = [d[0] for d in cursor.description]
+            rows += [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return rows
+    finally:
+        con.close()
+
+
 def _review(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if args.audit:
+        rows = list_audit_sample(settings, args.entity, args.audit, args.seed)
+        if not rows:
+            print("no merged pair is left undecided")
+            return 0
+        print("\n\n".join(_format_pair(row) for row in rows))
+        return 0
     if args.decide:
         left, right, decision = args.decide
         result = record_decision(
@@ -258,8 +343,10 @@ def evaluate_warehouse(settings: Settings) -> dict[str, Any]:
     truth_file = Path(settings.ground_truth_dir) / GROUND_TRUTH_FILE
     if not truth_file.is_file():
         raise IdentityCommandError(
-            f"no ground truth at {truth_file}: evaluation needs generated data "
-            "(`c360 generate` writes it); set C360_GROUND_TRUTH_DIR to its folder"
+            f"no ground truth at {truth_file}: evaluation against the truth needs"
+            " generated data (`c360 generate` writes it; C360_GROUND_TRUTH_DIR names"
+            " its folder). On your own data, `c360 identity evaluate --labels`"
+            " estimates accuracy from the reviewers' decisions."
         )
     truth = load_truth(settings.ground_truth_dir)
     con = _connect(settings)
@@ -278,8 +365,67 @@ def evaluate_warehouse(settings: Settings) -> dict[str, Any]:
         con.close()
 
 
+def evaluate_with_labels(settings: Settings) -> dict[str, Any]:
+    """LabelReport per entity type: the engine's own decisions (before any
+    reviewer's) against the reviewers' decisions."""
+    from customer360.identity.evaluate import evaluate_against_labels
+    from customer360.identity.model_store import choose_model
+    from customer360.identity.train import match_threshold_of
+
+    con = _connect(settings)
+    try:
+        _require(con, DECISIONS_TABLE, "the decisions table")
+        reports = {}
+        for entity in ENTITY_TYPES:
+            _require(con, PAIRS_MODELS[entity], f"the {entity} match pairs")
+            models = (
+                con.sql(f"select * from {MODEL_TABLES[entity]}").arrow().read_all()
+                if _table_exists(con, MODEL_TABLES[entity])
+                else None
+            )
+            threshold = match_threshold_of(choose_model(models, entity).model)
+            pairs = con.sql(f"select * from {PAIRS_MODELS[entity]}").arrow().read_all()
+            records = (
+                con.sql(f"select record_key from {CLUSTER_MODELS[entity]}")
+                .arrow()
+                .read_all()
+            )
+            decisions = (
+                con.execute(
+                    f"select record_key_l, record_key_r, decision, decided_at"
+                    f" from {DECISIONS_TABLE} where entity_type = ?",
+                    [entity],
+                )
+                .arrow()
+                .read_all()
+            )
+            reports[entity] = evaluate_against_labels(
+                records, pairs, decisions, threshold
+            )
+        return reports
+    finally:
+        con.close()
+
+
 def _evaluate(args: argparse.Namespace) -> int:
-    reports = evaluate_warehouse(load_settings())
+    settings = load_settings()
+    if args.labels:
+        label_reports = evaluate_with_labels(settings)
+        if args.json:
+            print(
+                json.dumps({e: r.as_dict() for e, r in label_reports.items()}, indent=2)
+            )
+            return 0
+        for entity, report in label_reports.items():
+            print(f"{entity:<14} {report.format()}")
+        print(
+            "Estimated from the reviewers' decisions: pairs from the review queue"
+            " describe the uncertain band; `c360 identity review --audit N` lists a"
+            " random sample of merged pairs whose decisions estimate precision for"
+            " the whole warehouse."
+        )
+        return 0
+    reports = evaluate_warehouse(settings)
     if args.json:
         print(json.dumps({e: r.as_dict() for e, r in reports.items()}, indent=2))
         return 0
@@ -290,41 +436,188 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- c360 identity train ------------------------------------------------------------
+# --- c360 identity train / models ---------------------------------------------------
+
+
+def train_in_warehouse(settings: Settings) -> int:
+    """Retrain both entity types' models in the warehouse through dbt."""
+    from dbt.cli.main import dbtRunner
+
+    con = _connect(settings)
+    try:
+        for entity in ENTITY_TYPES:
+            _require(con, RECORD_MODELS[entity], f"the {entity} records")
+        _require(con, CLUSTER_MODELS["organisations"], "the organisation clusters")
+    finally:
+        con.close()
+    previous = os.environ.get("C360_WAREHOUSE")
+    os.environ["C360_WAREHOUSE"] = str(settings.warehouse_path)
+    try:
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--select",
+                *MODEL_TABLES_DBT,
+                "--vars",
+                "{identity_retrain: true}",
+                "--project-dir", str(settings.project_dir),
+                "--profiles-dir", str(settings.project_dir),
+                "--target-path", str(settings.project_dir / "target" / "identity"),
+                "--quiet",
+            ]
+        )  # fmt: skip
+    finally:
+        if previous is None:
+            os.environ.pop("C360_WAREHOUSE", None)
+        else:
+            os.environ["C360_WAREHOUSE"] = previous
+    if not result.success:
+        raise IdentityCommandError(
+            f"training did not finish: {result.exception or 'see the dbt log above'}"
+        )
+    return 0
+
+
+def model_rows(settings: Settings) -> dict[str, list[dict[str, Any]]]:
+    """The models trained on this warehouse, per entity type, oldest first."""
+    con = _connect(settings)
+    try:
+        found = {}
+        for entity in ENTITY_TYPES:
+            if not _table_exists(con, MODEL_TABLES[entity]):
+                found[entity] = []
+                continue
+            cursor = con.execute(
+                "select version, trained_at, trigger, status, records,"
+                " match_threshold, expected_precision, expected_recall,"
+                f" failed_checks, changes from {MODEL_TABLES[entity]} order by version"
+            )
+            columns = [d[0] for d in cursor.description]
+            found[entity] = [
+                dict(zip(columns, row, strict=True)) for row in cursor.fetchall()
+            ]
+        return found
+    finally:
+        con.close()
+
+
+def _format_model(row: dict[str, Any]) -> str:
+    line = (
+        f"version {row['version']}  {row['status']:<8}  trained"
+        f" {row['trained_at']:%Y-%m-%d %H:%M} on {row['records']:,} records"
+        f" ({row['trigger']})"
+    )
+    if row["match_threshold"] is not None:
+        line += (
+            f"\n    threshold {row['match_threshold']}, expected precision"
+            f" {row['expected_precision']:.4f}, recall {row['expected_recall']:.4f}"
+        )
+    if row["failed_checks"]:
+        line += f"\n    failed: {row['failed_checks']}"
+    return line
+
+
+def status_lines(settings: Settings) -> list[str]:
+    """What `c360 run` says about the matching models after a build."""
+    from customer360.identity.model_store import ACCEPTED
+
+    lines = []
+    for entity, rows in model_rows(settings).items():
+        if not rows:
+            continue
+        accepted = [row for row in rows if row["status"] == ACCEPTED]
+        newest = rows[-1]
+        if accepted:
+            used = accepted[-1]
+            text = (
+                f"  {entity}: model version {used['version']}, trained"
+                f" {used['trained_at']:%Y-%m-%d} on {used['records']:,} records,"
+                f" threshold {used['match_threshold']} (expected precision"
+                f" {used['expected_precision']:.4f})"
+            )
+        else:
+            text = f"  {entity}: the committed model (no model trained here passed)"
+        if newest["status"] != ACCEPTED:
+            text += (
+                f"\n    WARNING: version {newest['version']} failed its checks:"
+                f" {newest['failed_checks']}"
+            )
+        lines.append(text)
+    return ["Identity models", *lines] if lines else []
+
+
+def _models(args: argparse.Namespace) -> int:
+    rows = model_rows(load_settings())
+    for entity, models in rows.items():
+        print(f"{entity}:")
+        if not models:
+            print("  none trained on this warehouse yet: run `c360 run`")
+        for row in models:
+            print("  " + _format_model(row))
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
-    from customer360.identity.train import describe_changes, model_path, train
-
     settings = load_settings()
-    entities = [args.entity] if args.entity else list(ENTITY_TYPES)
+    if args.output_dir:
+        return _train_to_files(settings, args)
+    before = {e: len(r) for e, r in model_rows(settings).items()}
+    print("training the organisation and person models on the warehouse's records ...")
+    train_in_warehouse(settings)
+    for entity, rows in model_rows(settings).items():
+        for row in rows[before.get(entity, 0) :]:
+            print(f"{entity}: " + _format_model(row))
+            for line in (row["changes"] or "").splitlines():
+                print(f"    {line}")
+    print("The next `c360 run` (or `dbt build`) matches with the accepted models.")
+    return 0
+
+
+def _train_to_files(settings: Settings, args: argparse.Namespace) -> int:
+    """Train in-process and write the model JSON files (how the committed starting
+    models are refreshed)."""
+    from customer360.identity.train import describe_changes, train
+
     con = _connect(settings)
     try:
         tables = {}
-        for entity in entities:
+        for entity in ENTITY_TYPES:
             _require(con, RECORD_MODELS[entity], f"the {entity} records")
-            tables[entity] = con.sql(f"select * from {RECORD_MODELS[entity]}").arrow()
-            tables[entity] = tables[entity].read_all()
+            tables[entity] = con.sql(f"select * from {RECORD_MODELS[entity]}")
+            tables[entity] = tables[entity].arrow().read_all()
+        _require(con, CLUSTER_MODELS["organisations"], "the organisation clusters")
+        organisations = (
+            con.sql(
+                f"select record_key, cluster_id from {CLUSTER_MODELS['organisations']}"
+            )
+            .arrow()
+            .read_all()
+        )
     finally:
         con.close()
-    for entity in entities:
-        output = (
-            Path(args.output_dir) / f"{entity}.json"
-            if args.output_dir
-            else model_path(entity)
-        )
+    failed = 0
+    for entity in ENTITY_TYPES:
+        output = Path(args.output_dir) / f"{entity}.json"
         previous = json.loads(output.read_text()) if output.exists() else None
         print(f"{entity}: training on {tables[entity].num_rows:,} records ...")
-        model = train(tables[entity], entity, output_path=output, seed=args.seed)
-        changes = describe_changes(previous, model)
+        trained = train(
+            tables[entity],
+            entity,
+            starting_model={},
+            seed=args.seed,
+            organisation_clusters=organisations if entity == "persons" else None,
+        )
+        print(trained.summary())
+        if not trained.accepted:
+            failed += 1
+            print(f"{entity}: not written: the model failed its checks")
+            continue
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(trained.settings, indent=2, ensure_ascii=False))
         print(f"{entity}: wrote {output}")
-        if previous is None:
-            print("  (no earlier model to compare with)")
-        elif not changes:
-            print("  nothing changed")
-        for line in changes:
+        for line in describe_changes(previous, trained.settings):
             print(f"  {line}")
-    return 0
+    return 1 if failed else 0
 
 
 # --- registration -------------------------------------------------------------------
@@ -370,6 +663,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="record a decision on a scored pair",
     )
     review.add_argument("--note", help="why (stored with the decision)")
+    review.add_argument(
+        "--audit",
+        type=int,
+        metavar="N",
+        help="list a random sample of N merged pairs to confirm or reject: their"
+        " decisions estimate precision (`c360 identity evaluate --labels`)",
+    )
+    review.add_argument(
+        "--seed", type=int, default=1, help="the audit sample's seed (default 1)"
+    )
     review.set_defaults(handler=_guarded(_review))
 
     evaluate = commands.add_parser(
@@ -381,20 +684,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument(
+        "--labels",
+        action="store_true",
+        help="estimate precision and recall from the reviewers' decisions instead"
+        " (for a company's own data, which has no ground truth)",
+    )
     evaluate.set_defaults(handler=_guarded(_evaluate))
 
     train = commands.add_parser(
         "train",
-        help="re-estimate the Splink models from the warehouse's records",
+        help="retrain the matching models on the warehouse's records now",
         description=(
-            "Train on intermediate.int_*_records_unioned and write the model JSON "
-            "(by default the committed customer360/identity/trained/<entity>.json), "
-            "then print what changed."
+            "Train new organisation and person models on the records in the "
+            "warehouse and keep them (with their checks) in "
+            "intermediate.int_*_match_models; the next build matches with them if "
+            "they pass. A build also retrains by itself when a fifth of the records "
+            "changed. With --output-dir, write the model JSON files there instead "
+            "(how the committed starting models in customer360/identity/trained are "
+            "refreshed)."
         ),
     )
-    train.add_argument("--entity", choices=ENTITY_TYPES, help="only this entity type")
     train.add_argument("--seed", type=int, default=1, help="u-sampling seed")
     train.add_argument(
-        "--output-dir", help="write the JSON files here instead of the committed ones"
+        "--output-dir", help="train in-process and write the JSON files here"
     )
     train.set_defaults(handler=_guarded(_train))
+
+    models = commands.add_parser(
+        "models",
+        help="the matching models trained on this warehouse, with their checks",
+        description="Every training kept in intermediate.int_*_match_models.",
+    )
+    models.set_defaults(handler=_guarded(_models))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -117,3 +118,110 @@ def evaluate(
     con.register("truth", truth)
     row = con.execute(_PAIR_COUNTS_SQL).fetchall()[0]
     return ClusterReport(*(int(value) for value in row))
+
+
+@dataclass(frozen=True)
+class LabelReport:
+    """The engine's own decisions (before any reviewer's) on the pairs reviewers
+    decided: precision and recall estimated from those labels, with how many labels
+    each figure rests on and a 95% Wilson interval."""
+
+    labels: int
+    merged_and_same: int
+    merged_not_same: int
+    apart_but_same: int
+    apart_not_same: int
+    labels_on_missing_records: int
+
+    @property
+    def precision(self) -> float | None:
+        merged = self.merged_and_same + self.merged_not_same
+        return self.merged_and_same / merged if merged else None
+
+    @property
+    def recall(self) -> float | None:
+        same = self.merged_and_same + self.apart_but_same
+        return self.merged_and_same / same if same else None
+
+    def interval(self, hits: int, total: int) -> tuple[float, float] | None:
+        from scipy.stats import binomtest
+
+        if not total:
+            return None
+        ci = binomtest(hits, total).proportion_ci(method="wilson")
+        return (ci.low, ci.high)
+
+    def as_dict(self) -> dict[str, Any]:
+        merged = self.merged_and_same + self.merged_not_same
+        same = self.merged_and_same + self.apart_but_same
+        return {
+            **asdict(self),
+            "precision": self.precision,
+            "precision_labels": merged,
+            "precision_interval": self.interval(self.merged_and_same, merged),
+            "recall": self.recall,
+            "recall_labels": same,
+            "recall_interval": self.interval(self.merged_and_same, same),
+        }
+
+    def format(self) -> str:
+        if not self.labels:
+            return "no reviewer decisions yet: `c360 identity review` to make some"
+        merged = self.merged_and_same + self.merged_not_same
+        same = self.merged_and_same + self.apart_but_same
+
+        def figure(value: float | None, hits: int, total: int, what: str) -> str:
+            if value is None:
+                return f"{what} -  (no labels)"
+            low, high = self.interval(hits, total) or (0.0, 0.0)
+            return f"{what} {value:.4f} [{low:.3f}-{high:.3f}] on {total:,} labels"
+
+        return (
+            f"{self.labels:,} labelled pairs: "
+            + figure(self.precision, self.merged_and_same, merged, "precision")
+            + "; "
+            + figure(self.recall, self.merged_and_same, same, "recall")
+        )
+
+
+def evaluate_against_labels(
+    record_keys: pa.Table,
+    pairs: pa.Table,
+    decisions: pa.Table,
+    match_threshold: float,
+) -> LabelReport:
+    """Compare the engine's clusters (must-link and scored pairs at the threshold,
+    without reviewers' decisions) with the latest reviewer decision on each pair."""
+    from customer360.identity.resolve import clusters_at_threshold
+
+    clusters = clusters_at_threshold(record_keys, pairs, match_threshold)
+    cluster_of = dict(
+        zip(
+            clusters.column("record_key").to_pylist(),
+            clusters.column("cluster_id").to_pylist(),
+            strict=True,
+        )
+    )
+    latest: dict[tuple[str, str], tuple[Any, str]] = {}
+    for row in decisions.to_pylist():
+        key = tuple(sorted((row["record_key_l"], row["record_key_r"])))
+        seen = latest.get(key)
+        if seen is None or (row["decided_at"] or 0) >= (seen[0] or 0):
+            latest[key] = (row["decided_at"], row["decision"])
+    counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0, "missing": 0}
+    for (left, right), (_, decision) in latest.items():
+        if left not in cluster_of or right not in cluster_of:
+            counts["missing"] += 1
+            continue
+        merged = cluster_of[left] == cluster_of[right]
+        same = decision == "same"
+        key = ("tp" if same else "fp") if merged else ("fn" if same else "tn")
+        counts[key] += 1
+    return LabelReport(
+        labels=len(latest) - counts["missing"],
+        merged_and_same=counts["tp"],
+        merged_not_same=counts["fp"],
+        apart_but_same=counts["fn"],
+        apart_not_same=counts["tn"],
+        labels_on_missing_records=counts["missing"],
+    )

@@ -101,8 +101,69 @@ def test_deciding_an_unknown_pair_is_refused(
     ]
 
 
+def _model_versions(warehouse: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse)) as con:
+        return {
+            entity: con.execute(
+                "select version, status, trigger, records from"
+                f" intermediate.int_{entity}_match_models order by version"
+            ).fetchall()
+            for entity in ("organisation", "person")
+        }
+
+
+def _crosswalk(warehouse: Path) -> dict[str, str]:
+    with duckdb.connect(str(warehouse)) as con:
+        return dict(
+            con.execute(
+                "select record_key, stable_id from intermediate.int_record_crosswalk"
+            ).fetchall()
+        )
+
+
 @pytest.mark.slow
-def test_train_writes_the_models_and_reports_what_changed(
+def test_the_build_trains_on_the_company_and_train_retrains_on_demand(
+    built_company: BuiltCompany,
+    c360_on,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    # the first build trained one model per entity type on this company's records
+    first = _model_versions(built_company.warehouse)
+    for entity, rows in first.items():
+        assert len(rows) == 1, entity
+        version, status, trigger, records = rows[0]
+        assert (version, status) == (1, "accepted"), rows
+        assert trigger == "no model trained on this warehouse yet"
+        assert records > 100
+
+    company = built_company.copy_to(tmp_path / "company")
+    c360_on(company)
+    ids_before = _crosswalk(company.warehouse)
+
+    assert main(["identity", "models"]) == 0
+    assert "version 1  accepted" in capsys.readouterr().out
+
+    assert main(["identity", "train"]) == 0
+    out = capsys.readouterr().out
+    for entity, rows in _model_versions(company.warehouse).items():
+        assert [row[:3] for row in rows] == [
+            (1, "accepted", rows[0][2]),
+            (2, "accepted", "requested"),
+        ], entity
+    assert "organisations: version 2  accepted" in out
+    assert "persons: version 2  accepted" in out
+
+    # records unchanged: the next build trains nothing more, and matching with the
+    # retrained model keeps every customer's stable ID
+    result = company.dbt(["build"])
+    assert result.success
+    assert [len(rows) for rows in _model_versions(company.warehouse).values()] == [2, 2]
+    assert _crosswalk(company.warehouse) == ids_before
+
+
+@pytest.mark.slow
+def test_train_to_files_writes_models_that_passed_and_leaves_the_committed_ones(
     built_company: BuiltCompany,
     c360_on,
     tmp_path: Path,
@@ -115,12 +176,10 @@ def test_train_writes_the_models_and_reports_what_changed(
     output.mkdir()
     committed = model_path("organisations").read_text()
     (output / "organisations.json").write_text(committed)
-    code = main(
-        ["identity", "train", "--entity", "organisations", "--output-dir", str(output)]
-    )
-    assert code == 0
+    assert main(["identity", "train", "--output-dir", str(output)]) == 0
     out = capsys.readouterr().out
     assert f"wrote {output / 'organisations.json'}" in out
+    assert f"wrote {output / 'persons.json'}" in out
     # trained on 400 customers instead of 10,000: the prior and m/u move
     assert "prior:" in out and " -> " in out
     assert model_path("organisations").read_text() == committed  # untouched

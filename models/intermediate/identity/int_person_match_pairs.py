@@ -1,4 +1,5 @@
-"""Scored pairs of person records: must-link rules plus the trained Splink model.
+"""Scored pairs of person records: must-link rules plus the Splink model trained on
+this warehouse (int_person_match_models; its newest accepted version).
 
 One row per pair the engine looked at and kept (must-link, or match probability at or
 above the review band): decision `match` or `review`, the rules that fired and the
@@ -8,6 +9,7 @@ organisations come in so that one person's records at one company meet across th
 CRM and 1C (the same-name-same-organisation rule).
 """
 
+from customer360.identity.model_store import choose_model
 from customer360.identity.resolve import resolve
 
 
@@ -20,5 +22,12 @@ def model(dbt, session):
         .arrow()
         .read_all()
     )
-    _, pairs = resolve(records, "persons", organisation_clusters=organisations)
+    choice = choose_model(
+        dbt.ref("int_person_match_models").arrow().read_all(), "persons"
+    )
+    if choice.message:
+        print(f"identity: {choice.message}")
+    _, pairs = resolve(
+        records, "persons", model=choice.model, organisation_clusters=organisations
+    )
     return pairs
