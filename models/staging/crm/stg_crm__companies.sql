@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'companies') }}
+    select * from {{ landed_source('crm', 'companies') }}
 
 ),
 

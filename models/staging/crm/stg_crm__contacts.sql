@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'contacts') }}
+    select * from {{ landed_source('crm', 'contacts') }}
 
 ),
 

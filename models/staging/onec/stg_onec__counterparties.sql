@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'counterparties') }}
+    select * from {{ landed_source('onec', 'counterparties') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'invoices') }}
+    select * from {{ landed_source('onec', 'invoices') }}
 
 ),
 
