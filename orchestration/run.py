@@ -28,16 +28,27 @@ class RunOutcome:
         lines = ["Landed"]
         lines.append(
             f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
-            f"{'in table':>10}"
+            f"{'in table':>10}  status"
         )
+        notes: list[str] = []
         for asset in sorted(landed, key=lambda a: a.key):
             meta = asset.metadata
-            lines.append(
+            status = _text(meta.get("status"))
+            row = (
                 f"  {asset.key:34} {_count(meta.get('rows_read')):>10} "
                 f"{_count(meta.get('rows_landed')):>10} "
                 f"{_count(meta.get('rows_rejected')):>9} "
-                f"{_count(meta.get('rows_in_table')):>10}"
+                f"{_count(meta.get('rows_in_table')):>10}  "
+                + ("" if status == "landed" else status)
             )
+            lines.append(row.rstrip())
+            if status in ("absent", "empty"):
+                notes.append(
+                    f"{asset.key}: {status}: {_text(meta.get('status_detail'))}"
+                )
+            if new_columns := _text(meta.get("new_columns")):
+                notes.append(f"{asset.key}: new column(s) landed: {new_columns}")
+        lines.extend(f"  {note}" for note in notes)
         if built:
             layers: dict[str, int] = {}
             for asset in built:
@@ -52,6 +63,11 @@ class RunOutcome:
             lines.append(f"  FAILED {step}: {message}")
         lines.append("  all assets materialised" if self.success else "  FAILED")
         return "\n".join(lines)
+
+
+def _text(value: object) -> str:
+    raw = getattr(value, "value", value)
+    return raw if isinstance(raw, str) else ""
 
 
 def _count(value: object) -> str:
