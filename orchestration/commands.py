@@ -116,6 +116,10 @@ def _settings(args: argparse.Namespace) -> int:
         "C360_CRM_PORTALS": ",".join(
             f"{p.branch}={p.base_url}" for p in settings.crm_portals
         ),
+        # dbt reads the branches from these two when run by hand
+        "C360_ONEC_BRANCHES": ",".join(
+            f"{name}={code}" for name, code in settings.onec_branches.items()
+        ),
     }
     if args.exports:
         for name, value in values.items():
@@ -123,6 +127,7 @@ def _settings(args: argparse.Namespace) -> int:
         return 0
     for name, value in values.items():
         print(f"{name:24} {value}")
+    print(f"{'branches':24} {', '.join(settings.branches) or '(none)'}")
     tokens = {p.branch: "set" if p.token else "MISSING" for p in settings.crm_portals}
     print(
         f"{'CRM webhook tokens':24} "
