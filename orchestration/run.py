@@ -30,7 +30,8 @@ class RunOutcome:
             f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
             f"{'in table':>10}  status"
         )
-        notes: list[str] = []
+        # (status, detail) -> the assets it applies to: an absent source says it once
+        notes: dict[tuple[str, str], list[str]] = {}
         for asset in sorted(landed, key=lambda a: a.key):
             meta = asset.metadata
             status = _text(meta.get("status"))
@@ -43,12 +44,14 @@ class RunOutcome:
             )
             lines.append(row.rstrip())
             if status in ("absent", "empty"):
-                notes.append(
-                    f"{asset.key}: {status}: {_text(meta.get('status_detail'))}"
-                )
+                detail = _text(meta.get("status_detail"))
+                notes.setdefault((status, detail), []).append(asset.key)
             if new_columns := _text(meta.get("new_columns")):
-                notes.append(f"{asset.key}: new column(s) landed: {new_columns}")
-        lines.extend(f"  {note}" for note in notes)
+                notes.setdefault(("new column(s) landed", new_columns), []).append(
+                    asset.key
+                )
+        for (status, detail), keys in notes.items():
+            lines.append(f"  {_asset_list(keys)}: {status}: {detail}")
         if built:
             layers: dict[str, int] = {}
             for asset in built:
@@ -63,6 +66,15 @@ class RunOutcome:
             lines.append(f"  FAILED {step}: {message}")
         lines.append("  all assets materialised" if self.success else "  FAILED")
         return "\n".join(lines)
+
+
+def _asset_list(keys: list[str]) -> str:
+    """raw_crm/contacts, or raw_crm (companies, contacts, deals) for one schema's."""
+    schemas = {key.split("/")[0] for key in keys}
+    if len(keys) == 1 or len(schemas) > 1:
+        return ", ".join(keys)
+    (schema,) = schemas
+    return f"{schema} ({', '.join(key.split('/', 1)[1] for key in keys)})"
 
 
 def _text(value: object) -> str:

@@ -66,17 +66,16 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
         report = land_source(source_name, settings_now, progress=context.log.info)
         schema = dataset_name(source_name)
         in_warehouse = warehouse_row_counts(settings_now.warehouse_path, [schema])
-        if report.absent:
-            # materialised all the same: dbt reads an absent source's tables as empty
-            context.log.warning(f"{source_name}: absent: {report.absent}")
-        else:
+        # an absent source is materialised all the same (dbt reads its tables as
+        # empty); land_source has said so through the log already
+        if not report.absent:
             context.log.info(
                 f"{source_name}: read {report.total_read:,}, landed "
                 f"{report.total_landed:,}, rejected {report.total_rejected:,} "
                 f"in {report.seconds:.1f} s"
             )
-        for note in report.notes():
-            context.log.info(note)
+            for note in report.notes():
+                context.log.info(note)
         for key in context.selected_asset_keys:
             table = key.path[-1]
             status = "absent" if report.absent else report.table_status(table)
