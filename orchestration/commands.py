@@ -56,18 +56,35 @@ def _run(args: argparse.Namespace) -> int:
     print(outcome.format())
     if not outcome.success:
         return 1
-    print(next_steps(settings, time.monotonic() - started))
+    absent = {
+        asset.key.split("/")[0]
+        for asset in outcome.assets
+        if getattr(asset.metadata.get("status"), "value", None) == "absent"
+    }
+    print(next_steps(settings, time.monotonic() - started, absent))
     return 0
 
 
-def next_steps(settings: Settings, seconds: float) -> str:
+def next_steps(
+    settings: Settings, seconds: float, absent_schemas: set[str] = frozenset()
+) -> str:
+    """What to look at next; no query on a source the company does not have."""
     warehouse = _display_path(settings.warehouse_path)
+    queries = [
+        '  c360 query "select customer_type, count(*) from marts.customer_360 '
+        'group by 1"'
+    ]
+    if "raw_crm" not in absent_schemas:
+        queries.append(
+            '  c360 query "select branch, count(*) from raw_crm.contacts group by 1"'
+        )
+    if "raw_onec" not in absent_schemas:
+        queries.append('  c360 query "select reason, file, line from raw_onec.rejects"')
     return "\n".join(
         [
             f"Done in {seconds:.0f} s. The warehouse is {warehouse}.",
             "Next (after `source .venv/bin/activate`):",
-            '  c360 query "select branch, count(*) from raw_crm.contacts group by 1"',
-            '  c360 query "select reason, file, line from raw_onec.rejects"',
+            *queries,
             "  c360 identity evaluate   # matching accuracy against the demo's truth",
             "  c360 identity review     # pairs waiting for a person's decision",
             "  dagster dev              # the asset graph in a browser",

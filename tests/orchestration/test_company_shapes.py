@@ -138,6 +138,9 @@ def test_a_company_with_only_a_crm_runs_to_the_end(
         assert f"raw_{source}/" in printed
         assert f"absent: no folder {landing / source}" in printed
     assert "raw_onec/invoices" in printed and "raw_crm/contacts" in printed
+    # what to look at next leaves out the systems the company lacks
+    assert "from raw_onec.rejects" not in printed
+    assert "from raw_crm.contacts" in printed
     warehouse = load_settings().warehouse_path
     counts = _counts(
         warehouse,
@@ -244,6 +247,7 @@ def test_a_company_with_1c_and_no_crm_reports_the_crm_absent(
 
     assert "raw_crm/contacts" in printed
     assert "absent: no CRM portals configured" in printed
+    assert "from raw_crm.contacts" not in printed
     warehouse = load_settings().warehouse_path
     counts = _counts(
         warehouse,
