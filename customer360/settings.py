@@ -47,7 +47,7 @@ class Settings:
     crm_standin_dir: Path
     # 1C's Филиал as written in its exports -> the branch code ([onec] branches);
     # a Филиал not named here maps to the portal whose name it transliterates to
-    onec_branches: dict[str, str] = field(default_factory=dict)
+    onec_branches: dict[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def branches(self) -> tuple[str, ...]:

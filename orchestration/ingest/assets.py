@@ -79,9 +79,11 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
         for key in context.selected_asset_keys:
             table = key.path[-1]
             status = "absent" if report.absent else report.table_status(table)
-            detail = report.absent or report.absent_tables.get(table)
-            if not detail and status == "empty":
-                detail = ", ".join(report.empty_tables.get(table, []))
+            detail = report.absent or ""
+            if status == "absent" and table in report.absent_tables:
+                detail = f"no {report.absent_tables[table]}"
+            elif status == "empty":
+                detail = "no record in " + ", ".join(report.empty_tables[table])
             yield MaterializeResult(
                 asset_key=key,
                 metadata={
