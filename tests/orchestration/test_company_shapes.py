@@ -185,11 +185,15 @@ def test_a_company_with_a_crm_and_1c_names_its_own_branches(
     _rename_branch(landing, "almaty", "karaganda", "Алматы", "Караганда")
     (landing / "crm" / "shymkent.json").unlink()
     _rewrite_filial(landing, "Астана", "Нур-Султан")
+    # this company grants no discounts: its export holds the header only
+    discounts = landing / "onec" / "discounts.csv"
+    discounts.write_bytes(discounts.read_bytes().split(b"\r\n", 1)[0] + b"\r\n")
     with _serve_crm(landing, tmp_path, ["karaganda", "astana"], monkeypatch):
         printed = _run(capsys)
 
     assert f"absent: no folder {landing / 'telephony'}" in printed
     assert f"absent: no folder {landing / 'support'}" in printed
+    assert "raw_onec/discounts: empty: no record in onec/discounts.csv" in printed
     warehouse = load_settings().warehouse_path
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         branches = connection.execute(
