@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,16 @@ class Settings:
     ground_truth_dir: Path
     crm_portals: tuple[CrmPortal, ...]
     crm_standin_dir: Path
+    # 1C's Филиал as written in its exports -> the branch code ([onec] branches);
+    # a Филиал not named here maps to the portal whose name it transliterates to
+    onec_branches: dict[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def branches(self) -> tuple[str, ...]:
+        """The company's branch codes: its CRM portals, then the 1C-only ones."""
+        codes = [portal.branch for portal in self.crm_portals]
+        codes += [code for code in self.onec_branches.values() if code not in codes]
+        return tuple(dict.fromkeys(codes))
 
     def portal(self, branch: str) -> CrmPortal:
         for portal in self.crm_portals:
@@ -75,16 +86,37 @@ def _read_toml(path: Path) -> dict:
         raise SettingsError(f"{path}: not valid TOML: {error}") from error
 
 
-def _parse_portals(text: str) -> dict[str, str]:
-    portals = {}
+def _parse_pairs(text: str, variable: str, shape: str) -> dict[str, str]:
+    """'a=b,c=d' as {a: b, c: d}; SettingsError naming the variable otherwise."""
+    pairs = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
-        branch, sep, url = item.partition("=")
-        if not sep or not branch.strip() or not url.strip():
-            raise SettingsError(
-                f"C360_CRM_PORTALS: expected 'branch=url,branch=url', got {item!r}"
-            )
-        portals[branch.strip()] = url.strip()
-    return portals
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise SettingsError(f"{variable}: expected {shape!r}, got {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _parse_portals(text: str) -> dict[str, str]:
+    return _parse_pairs(text, "C360_CRM_PORTALS", "branch=url,branch=url")
+
+
+def _onec_branches(env: Mapping[str, str], config: dict) -> dict[str, str]:
+    if env.get("C360_ONEC_BRANCHES"):
+        return _parse_pairs(
+            env["C360_ONEC_BRANCHES"],
+            "C360_ONEC_BRANCHES",
+            "Филиал=branch,Филиал=branch",
+        )
+    table = config.get("onec", {}).get("branches", {})
+    if not isinstance(table, dict) or not all(
+        isinstance(code, str) and code.strip() for code in table.values()
+    ):
+        raise SettingsError(
+            '[onec] branches: expected a table of Филиал = "branch", e.g. '
+            '{ "Караганда" = "karaganda" }'
+        )
+    return {name.strip(): code.strip() for name, code in table.items()}
 
 
 def load_settings(project_dir: Path | None = None) -> Settings:
@@ -138,4 +170,5 @@ def load_settings(project_dir: Path | None = None) -> Settings:
         crm_standin_dir=path_setting(
             "C360_CRM_STANDIN_DIR", "crm", "standin_dir", "data/crm_standin"
         ),
+        onec_branches=_onec_branches(env, config),
     )

@@ -1,9 +1,14 @@
-{#- Phone numbers to E.164 (+7...), for Kazakhstan (+7 6xx/7xx) and Russia (+7 3xx/4xx/8xx/9xx).
+{#- Phone numbers to E.164: +7 for Kazakhstan (+7 6xx/7xx) and Russia (+7 3xx/4xx/8xx/9xx),
+    typed in any of the local ways, and the number of any other country typed with an
+    international prefix (+44 20 7946 0958, 0044 20 7946 0958).
 
     normalize_phone gives E.164 for every well-formed +7 number; phone_is_valid follows
     libphonenumber's metadata for the two countries that share +7: a number is valid
-    when its 10-digit national number matches one of the number patterns below. tests/transform/test_phone_normalisation.py checks the patterns
-    against the installed `phonenumbers` (the oracle) so that drift is caught. -#}
+    when its 10-digit national number matches one of the number patterns below. For
+    another country only the shape is checked (an international prefix, then 8 to 15
+    digits): that country's numbering plan is not known here.
+    tests/transform/test_phone_normalisation.py checks both against the installed
+    `phonenumbers` (the oracle), and the patterns against its metadata. -#}
 
 {#- national-number patterns copied from libphonenumber 9.0.43, regions KZ and RU -#}
 {% macro _phone_national_number_patterns() %}
@@ -37,18 +42,25 @@
 {%- endmacro %}
 
 
+{#- the text without extension, from the first digit or "+" on (drops "тел."), an
+    international "00" written as "+", and without the "(0)" some write after a country
+    code (+44 (0)20 ...) -#}
+{% macro _phone_bare(column) -%}
+  regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    lower(trim(cast({{ column }} as {{ dbt.type_string() }}))),
+    '{{ _phone_extension_pattern() }}', ''), '^[^0-9+]*', ''), '[^0-9]*$', ''),
+    '^00[\s.-]*', '+'), '^(\+[0-9]{1,3})[\s.-]*\(0\)', '\1')
+{%- endmacro %}
+
+
 {#- the 10-digit national number after +7 / 8 / 7, or null when the text is not a +7 number -#}
 {% macro _phone_national_number(column) -%}
-  {#- the text without extension, from the first digit or "+" on (drops "тел.") -#}
-  {%- set bare -%}
-    regexp_replace(regexp_replace(regexp_replace(lower(trim(cast({{ column }} as {{ dbt.type_string() }}))),
-      '{{ _phone_extension_pattern() }}', ''), '^[^0-9+]*', ''), '[^0-9]*$', '')
-  {%- endset -%}
+  {%- set bare = _phone_bare(column) -%}
   {%- set digits = "regexp_replace(" ~ bare ~ ", '[^0-9]', '', 'g')" -%}
-  {#- libphonenumber's reading with region KZ: after "+7" a trunk "8" is dropped
-      (+7 8 777 ...); without "+", a leading 8 is the trunk prefix, a leading 7 is the
-      country code only before 7 or 8 (a Kazakh number: "79161234567" is not read as
-      +7 916 ...), ten digits are the national number -#}
+  {#- libphonenumber's reading with region KZ: after "+7" (or "007") a trunk "8" is
+      dropped (+7 8 777 ...); without a prefix, a leading 8 is the trunk prefix, a
+      leading 7 is the country code only before 7 or 8 (a Kazakh number: "79161234567"
+      is not read as +7 916 ...), ten digits are the national number -#}
   (case
     when not regexp_full_match({{ bare }}, '\+?[0-9][0-9()\s./-]*') then null
     when {{ bare }} like '+%' then
@@ -63,15 +75,33 @@
 {%- endmacro %}
 
 
+{#- the E.164 digits of a number of another country than +7: typed after "+" or "00",
+    a country code not starting 0 or 7, 8 to 15 digits in all (E.164's longest); null
+    otherwise -#}
+{% macro _phone_foreign_digits(column) -%}
+  {%- set bare = _phone_bare(column) -%}
+  {%- set digits = "regexp_replace(" ~ bare ~ ", '[^0-9]', '', 'g')" -%}
+  (case
+    when regexp_full_match({{ bare }}, '\+[0-9][0-9()\s./-]*')
+      and regexp_full_match({{ digits }}, '[1-689][0-9]{7,14}')
+      then {{ digits }}
+  end)
+{%- endmacro %}
+
+
 {% macro normalize_phone(column) -%}
   {{ return(adapter.dispatch('normalize_phone')(column)) }}
 {%- endmacro %}
 
 {% macro default__normalize_phone(column) -%}
   {#- E.164 for any well-formed +7 number (national number of 10 digits starting 3, 4, 6,
-      7, 8 or 9), even one outside the numbering plan: it still identifies its owner.
-      phone_is_valid says whether the number plan knows it. -#}
-  ('+7' || {{ _phone_national_number(column) }})
+      7, 8 or 9), even one outside the numbering plan: it still identifies its owner;
+      and for a number of any other country typed with "+" or "00". phone_is_valid says
+      whether the number plan knows a +7 number. -#}
+  coalesce(
+    '+7' || {{ _phone_national_number(column) }},
+    '+' || {{ _phone_foreign_digits(column) }}
+  )
 {%- endmacro %}
 
 
@@ -80,10 +110,13 @@
 {%- endmacro %}
 
 {% macro default__phone_is_valid(column) -%}
-  {#- true when libphonenumber's KZ/RU number patterns know the number; null for an empty value -#}
+  {#- +7: true when libphonenumber's KZ/RU number patterns know the number; another
+      country: true when it has E.164's shape (its plan is not checked); null for an
+      empty value -#}
   {%- set pattern = _phone_national_number_patterns().values() | join('|') -%}
   (case
     when {{ clean_text(column) }} is null then null
+    when {{ _phone_foreign_digits(column) }} is not null then true
     else coalesce(regexp_full_match({{ _phone_national_number(column) }}, '(?:{{ pattern }})'), false)
   end)
 {%- endmacro %}

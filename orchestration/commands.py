@@ -58,7 +58,12 @@ def _run(args: argparse.Namespace) -> int:
         print(line)
     if not outcome.success:
         return 1
-    print(next_steps(settings, time.monotonic() - started))
+    absent = {
+        asset.key.split("/")[0]
+        for asset in outcome.assets
+        if getattr(asset.metadata.get("status"), "value", None) == "absent"
+    }
+    print(next_steps(settings, time.monotonic() - started, absent))
     return 0
 
 
@@ -72,14 +77,26 @@ def _identity_status(settings: Settings) -> list[str]:
         return []  # nothing built yet: the run's own failure says why
 
 
-def next_steps(settings: Settings, seconds: float) -> str:
+def next_steps(
+    settings: Settings, seconds: float, absent_schemas: set[str] = frozenset()
+) -> str:
+    """What to look at next; no query on a source the company does not have."""
     warehouse = _display_path(settings.warehouse_path)
+    queries = [
+        '  c360 query "select customer_type, count(*) from marts.customer_360 '
+        'group by 1"'
+    ]
+    if "raw_crm" not in absent_schemas:
+        queries.append(
+            '  c360 query "select branch, count(*) from raw_crm.contacts group by 1"'
+        )
+    if "raw_onec" not in absent_schemas:
+        queries.append('  c360 query "select reason, file, line from raw_onec.rejects"')
     return "\n".join(
         [
             f"Done in {seconds:.0f} s. The warehouse is {warehouse}.",
             "Next (after `source .venv/bin/activate`):",
-            '  c360 query "select branch, count(*) from raw_crm.contacts group by 1"',
-            '  c360 query "select reason, file, line from raw_onec.rejects"',
+            *queries,
             "  c360 identity evaluate   # matching accuracy against the demo's truth",
             "  c360 identity review     # pairs waiting for a person's decision",
             "  dagster dev              # the asset graph in a browser",
@@ -128,6 +145,10 @@ def _settings(args: argparse.Namespace) -> int:
         "C360_CRM_PORTALS": ",".join(
             f"{p.branch}={p.base_url}" for p in settings.crm_portals
         ),
+        # dbt reads the branches from these two when run by hand
+        "C360_ONEC_BRANCHES": ",".join(
+            f"{name}={code}" for name, code in settings.onec_branches.items()
+        ),
     }
     if args.exports:
         for name, value in values.items():
@@ -135,6 +156,7 @@ def _settings(args: argparse.Namespace) -> int:
         return 0
     for name, value in values.items():
         print(f"{name:24} {value}")
+    print(f"{'branches':24} {', '.join(settings.branches) or '(none)'}")
     tokens = {p.branch: "set" if p.token else "MISSING" for p in settings.crm_portals}
     print(
         f"{'CRM webhook tokens':24} "

@@ -28,16 +28,30 @@ class RunOutcome:
         lines = ["Landed"]
         lines.append(
             f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
-            f"{'in table':>10}"
+            f"{'in table':>10}  status"
         )
+        # (status, detail) -> the assets it applies to: an absent source says it once
+        notes: dict[tuple[str, str], list[str]] = {}
         for asset in sorted(landed, key=lambda a: a.key):
             meta = asset.metadata
-            lines.append(
+            status = _text(meta.get("status"))
+            row = (
                 f"  {asset.key:34} {_count(meta.get('rows_read')):>10} "
                 f"{_count(meta.get('rows_landed')):>10} "
                 f"{_count(meta.get('rows_rejected')):>9} "
-                f"{_count(meta.get('rows_in_table')):>10}"
+                f"{_count(meta.get('rows_in_table')):>10}  "
+                + ("" if status == "landed" else status)
             )
+            lines.append(row.rstrip())
+            if status in ("absent", "empty"):
+                detail = _text(meta.get("status_detail"))
+                notes.setdefault((status, detail), []).append(asset.key)
+            if new_columns := _text(meta.get("new_columns")):
+                notes.setdefault(("new column(s) landed", new_columns), []).append(
+                    asset.key
+                )
+        for (status, detail), keys in notes.items():
+            lines.append(f"  {_asset_list(keys)}: {status}: {detail}")
         if built:
             layers: dict[str, int] = {}
             for asset in built:
@@ -52,6 +66,20 @@ class RunOutcome:
             lines.append(f"  FAILED {step}: {message}")
         lines.append("  all assets materialised" if self.success else "  FAILED")
         return "\n".join(lines)
+
+
+def _asset_list(keys: list[str]) -> str:
+    """raw_crm/contacts, or raw_crm (companies, contacts, deals) for one schema's."""
+    schemas = {key.split("/")[0] for key in keys}
+    if len(keys) == 1 or len(schemas) > 1:
+        return ", ".join(keys)
+    (schema,) = schemas
+    return f"{schema} ({', '.join(key.split('/', 1)[1] for key in keys)})"
+
+
+def _text(value: object) -> str:
+    raw = getattr(value, "value", value)
+    return raw if isinstance(raw, str) else ""
 
 
 def _count(value: object) -> str:

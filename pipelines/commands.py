@@ -20,6 +20,10 @@ def _ingest(args: argparse.Namespace) -> int:
         for source, message in report.failures.items():
             print(f"c360 ingest: {source} failed: {message}", file=sys.stderr)
         return 1
+    if report.nothing_present:
+        # each absent source is fine on its own; all of them is a setting to check
+        print("c360 ingest: every source is absent, nothing landed", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -39,10 +39,50 @@ class SourceReport:
     unchanged_files: list[str]
     seconds: float
     load_info: LoadInfo | None = None
+    # why the company has none of this source (nothing was landed), or None
+    absent: str | None = None
+    # tables with no export to read (table -> what was looked for)
+    absent_tables: dict[str, str] = field(default_factory=dict)
+    # tables whose exports held no record this run (table -> the exports)
+    empty_tables: dict[str, list[str]] = field(default_factory=dict)
+    # columns this run added to a landed table beyond the source's contract
+    new_columns: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def tables(self) -> list[str]:
-        return sorted(set(self.read) | set(self.landed) | set(self.rejected))
+        return sorted(
+            set(self.read)
+            | set(self.landed)
+            | set(self.rejected)
+            | set(self.absent_tables)
+            | set(self.empty_tables)
+        )
+
+    def table_status(self, table: str) -> str:
+        """'absent' (no export), 'empty' (exports without records), or ''."""
+        if table in self.absent_tables:
+            return "absent"
+        if table in self.empty_tables and not self.read.get(table):
+            return "empty"
+        return ""
+
+    def notes(self) -> list[str]:
+        """What a reader must not miss: absent and empty exports, new columns."""
+        if self.absent:
+            return [f"{self.source}: absent: {self.absent}"]
+        notes = [
+            f"{self.source} {table}: absent: no {looked_for}"
+            for table, looked_for in sorted(self.absent_tables.items())
+        ]
+        notes += [
+            f"{self.source} {table}: empty: no record in {', '.join(exports)}"
+            for table, exports in sorted(self.empty_tables.items())
+        ]
+        notes += [
+            f"{self.source} {table}: new column(s) landed: {', '.join(columns)}"
+            for table, columns in sorted(self.new_columns.items())
+        ]
+        return notes
 
     @property
     def total_read(self) -> int:
@@ -70,6 +110,20 @@ class IngestReport:
     def ok(self) -> bool:
         return not self.failures
 
+    @property
+    def absent(self) -> dict[str, str]:
+        """The sources this company does not have, and why that was concluded."""
+        return {r.source: r.absent for r in self.sources if r.absent}
+
+    @property
+    def nothing_present(self) -> bool:
+        """Every source asked for is absent: most likely a setting points elsewhere."""
+        return (
+            bool(self.sources)
+            and not self.failures
+            and len(self.absent) == len(self.sources)
+        )
+
     def format(self) -> str:
         header = (
             "source",
@@ -79,10 +133,14 @@ class IngestReport:
             "rejected",
             "in warehouse",
             "seconds",
+            "status",
         )
         rows: list[tuple[str, ...]] = []
         for report in self.sources:
             schema = dataset_name(report.source)
+            if report.absent:
+                rows.append((report.source, "-", "", "", "", "", "", "absent"))
+                continue
             tables = report.tables or ["-"]
             for index, table in enumerate(tables):
                 in_warehouse = self.warehouse_rows.get(f"{schema}.{table}")
@@ -95,6 +153,7 @@ class IngestReport:
                         f"{report.rejected.get(table, 0):,}",
                         "" if in_warehouse is None else f"{in_warehouse:,}",
                         f"{report.seconds:.1f}" if index == 0 else "",
+                        report.table_status(table),
                     )
                 )
         rows.append(
@@ -106,6 +165,7 @@ class IngestReport:
                 f"{sum(r.total_rejected for r in self.sources):,}",
                 "",
                 f"{sum(r.seconds for r in self.sources):.1f}",
+                "",
             )
         )
         widths = [
@@ -114,7 +174,7 @@ class IngestReport:
 
         def line(cells: tuple[str, ...]) -> str:
             return "  ".join(
-                cell.ljust(width) if i < 2 else cell.rjust(width)
+                cell.ljust(width) if i < 2 or i == len(cells) - 1 else cell.rjust(width)
                 for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
             ).rstrip()
 
@@ -132,6 +192,13 @@ class IngestReport:
         if skipped:
             out.append(
                 "files unchanged since the last load, skipped: " + ", ".join(skipped)
+            )
+        for report in self.sources:
+            out.extend(report.notes())
+        if self.nothing_present:
+            out.append(
+                "nothing landed: every source is absent (check C360_LANDING_DIR "
+                "and [crm] portals: `c360 settings`)"
             )
         if any(r.total_rejected for r in self.sources):
             out.append(
@@ -178,16 +245,16 @@ def land_source(
     """Land one source into raw_<name>; raise a clear error when it cannot be landed."""
     if name not in SOURCES:
         raise IngestError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
-    folder = SOURCES[name].landing_folder
-    if folder and not (settings.landing_dir / folder).is_dir():
-        # an empty load here would look like success: say where we looked instead
-        raise IngestError(
-            f"source {name!r}: no folder {settings.landing_dir / folder}; put the "
-            f"exports there (docs/landing_formats.md) or point C360_LANDING_DIR at "
-            "the folder that holds them (`c360 generate` writes demo data)"
-        )
+    if absent := SOURCES[name].absent(settings):
+        # not a failure (a company has some systems, not all), and not a clean
+        # empty load either: the report says the source is absent and why
+        if progress:
+            progress(f"{name}: absent: {absent}")
+        return SourceReport(name, {}, {}, {}, [], 0.0, absent=absent)
     tally = SourceTally(name)
     pipeline = make_pipeline(name, settings)
+    schema = dataset_name(name)
+    columns_before = warehouse_columns(settings.warehouse_path, schema)
     started = time.perf_counter()
     try:
         if pipeline.has_pending_data:
@@ -207,6 +274,18 @@ def land_source(
             for table, (r, landed, rej) in unbalanced.items()
         )
         raise UnbalancedTallyError(f"source {name!r}: rows unaccounted for: {details}")
+    columns_after = warehouse_columns(settings.warehouse_path, schema)
+    new_columns = {
+        table: sorted(added)
+        for table, extra in tally.extra_fields.items()
+        if (
+            added := extra
+            & (columns_after.get(table, set()) - columns_before.get(table, set()))
+        )
+    }
+    for table, columns in new_columns.items():
+        if progress:
+            progress(f"{name} {table}: new column(s) landed: {', '.join(columns)}")
     return SourceReport(
         source=name,
         read=dict(tally.read),
@@ -215,7 +294,27 @@ def land_source(
         unchanged_files=list(tally.unchanged_files),
         seconds=seconds,
         load_info=load_info,
+        absent_tables=dict(tally.absent_tables),
+        empty_tables={t: list(e) for t, e in tally.empty_tables.items()},
+        new_columns=new_columns,
     )
+
+
+def warehouse_columns(warehouse_path: Path | str, schema: str) -> dict[str, set[str]]:
+    """The columns of every table in `schema`, {table: {column}}; {} before any load."""
+    path = Path(warehouse_path)
+    if not path.is_file():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as connection:
+        rows = connection.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = ?",
+            [schema],
+        ).fetchall()
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    return columns
 
 
 def warehouse_row_counts(

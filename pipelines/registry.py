@@ -22,6 +22,36 @@ class LandingSource:
     build: Callable[[Settings, SourceTally, Progress | None], DltSource]
     # the folder under the landing dir a file source reads; None for APIs
     landing_folder: str | None = None
+    # for an API source: why the settings give it nothing to read, or None
+    unconfigured: Callable[[Settings], str | None] | None = None
+
+    def absent(self, settings: Settings) -> str | None:
+        """Why this company has none of this source, or None when it has it.
+
+        A company has some of the systems, not all: an absent source is reported as
+        such (not as a clean, empty load) and not landed; its tables read as empty.
+        """
+        if self.unconfigured is not None:
+            return self.unconfigured(settings)
+        if self.landing_folder is None:
+            return None
+        folder = settings.landing_dir / self.landing_folder
+        if folder.is_dir():
+            return None
+        return (
+            f"no folder {folder} (the exports go there, see docs/landing_formats.md; "
+            "C360_LANDING_DIR names the landing folder)"
+        )
+
+
+def _crm_unconfigured(settings: Settings) -> str | None:
+    if settings.crm_portals:
+        return None
+    return (
+        "no CRM portals configured ([crm] portals in c360.toml, or "
+        "C360_CRM_PORTALS='almaty=https://...'; outside the project folder, "
+        "C360_PROJECT_DIR says where c360.toml is)"
+    )
 
 
 def _build_crm(
@@ -32,7 +62,7 @@ def _build_crm(
     from pipelines.crm import crm_source
 
     if not settings.crm_portals:
-        # landing no CRM at all would look like a clean, empty load
+        # land_source reports a CRM without portals as absent and never gets here
         raise SettingsError(
             "no CRM portals configured: set [crm] portals in c360.toml or "
             "C360_CRM_PORTALS='almaty=https://...' (is c360 running outside "
@@ -72,6 +102,7 @@ SOURCES: dict[str, LandingSource] = {
             "crm",
             "Bitrix24 contacts, companies and deals, one portal per branch",
             _build_crm,
+            unconfigured=_crm_unconfigured,
         ),
         LandingSource(
             "onec",

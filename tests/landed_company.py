@@ -6,12 +6,15 @@ test session; tests that change the warehouse work on a `copy_to` of it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
+import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
 from customer360.bitrix24_standin import RateLimit, start_standin
@@ -115,14 +118,34 @@ def land_and_build(
     )
 
 
-def run_dbt(args: list[str], warehouse: Path, target_path: Path) -> dbtRunnerResult:
-    """Run dbt in-process against `warehouse`; artefacts go under target_path."""
+def run_dbt(
+    args: list[str],
+    warehouse: Path,
+    target_path: Path,
+    branches: Sequence[str] = BRANCHES,
+    onec_branches: Mapping[str, str] | None = None,
+) -> dbtRunnerResult:
+    """Run dbt in-process against `warehouse`; artefacts go under target_path.
+
+    The company's branches go in as dbt vars, as `c360 run` passes them; a test's own
+    `--vars` are merged in.
+    """
+    args = list(args)
+    dbt_vars: dict = {
+        "c360_branches": list(branches),
+        "c360_onec_branches": dict(onec_branches or {}),
+    }
+    if "--vars" in args:
+        at = args.index("--vars")
+        dbt_vars.update(yaml.safe_load(args[at + 1]))
+        del args[at : at + 2]
     previous = os.environ.get("C360_WAREHOUSE")
     os.environ["C360_WAREHOUSE"] = str(warehouse)
     try:
         return dbtRunner().invoke(
             [
                 *args,
+                "--vars", json.dumps(dbt_vars, ensure_ascii=False),
                 "--project-dir", str(PROJECT_DIR),
                 "--profiles-dir", str(PROJECT_DIR),
                 "--target-path", str(target_path),

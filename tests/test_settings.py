@@ -1,5 +1,6 @@
 """Settings: one documented place, environment over file, secrets kept out of git."""
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "C360_CRM_USER_ID",
         "C360_CONFIG",
         "C360_PROJECT_DIR",
+        "C360_ONEC_BRANCHES",
     ):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "c360.toml").write_text(
@@ -78,6 +80,46 @@ def test_malformed_values_give_clear_errors(
     (project / "c360.toml").write_text("")
     with pytest.raises(SettingsError, match="unknown CRM branch"):
         load_settings(project).portal("nowhere")
+
+
+def test_1c_branch_names_come_from_the_file_or_the_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(project).onec_branches == {}
+    assert load_settings(project).branches == ("almaty", "astana")
+    with (project / "c360.toml").open("a", encoding="utf-8") as config:
+        config.write(
+            '[onec]\nbranches = { "Караганда" = "karaganda", "Алма-Ата" = "almaty" }\n'
+        )
+    settings = load_settings(project)
+    assert settings.onec_branches == {"Караганда": "karaganda", "Алма-Ата": "almaty"}
+    # the CRM portals first, then the branches only 1C knows, each once
+    assert settings.branches == ("almaty", "astana", "karaganda")
+
+    monkeypatch.setenv("C360_ONEC_BRANCHES", "Нур-Султан=astana")
+    assert load_settings(project).onec_branches == {"Нур-Султан": "astana"}
+    monkeypatch.setenv("C360_ONEC_BRANCHES", "Нур-Султан")
+    with pytest.raises(SettingsError, match="C360_ONEC_BRANCHES"):
+        load_settings(project)
+
+
+def test_settings_exports_give_dbt_the_branches(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from customer360.cli import main
+
+    monkeypatch.setenv("C360_PROJECT_DIR", str(project))
+    monkeypatch.setenv("C360_ONEC_BRANCHES", "Караганда=karaganda")
+    assert main(["settings", "--exports"]) == 0
+    # what a shell sees after `eval "$(c360 settings --exports)"`
+    exports = dict(
+        shlex.split(line)[1].split("=", 1)
+        for line in capsys.readouterr().out.splitlines()
+    )
+    assert exports["C360_ONEC_BRANCHES"] == "Караганда=karaganda"
+    assert exports["C360_CRM_PORTALS"] == (
+        "almaty=http://127.0.0.1:1,astana=http://127.0.0.1:2"
+    )
 
 
 def test_the_committed_gitignore_keeps_secrets_out() -> None:

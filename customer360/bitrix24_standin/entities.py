@@ -22,6 +22,17 @@ class Entity:
     )
 
 
+# the address parts crm.contact.fields and crm.company.fields list beside ADDRESS
+ADDRESS_PARTS = (
+    "ADDRESS_2",
+    "ADDRESS_CITY",
+    "ADDRESS_POSTAL_CODE",
+    "ADDRESS_REGION",
+    "ADDRESS_PROVINCE",
+    "ADDRESS_COUNTRY",
+    "ADDRESS_COUNTRY_CODE",
+)
+
 CONTACT = Entity(
     name="contact",
     table="contacts",
@@ -35,7 +46,7 @@ CONTACT = Entity(
         "SOURCE_ID",
         "POST",
         "ADDRESS",
-        "ADDRESS_CITY",
+        *ADDRESS_PARTS,
         "COMPANY_ID",
         "ASSIGNED_BY_ID",
         "DATE_CREATE",
@@ -57,7 +68,7 @@ COMPANY = Entity(
         "COMPANY_TYPE",
         "INDUSTRY",
         "ADDRESS",
-        "ADDRESS_CITY",
+        *ADDRESS_PARTS,
         "ASSIGNED_BY_ID",
         "DATE_CREATE",
         "DATE_MODIFY",

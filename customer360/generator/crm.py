@@ -28,6 +28,73 @@ SOURCE_IDS = (
 )
 CLOSED_STAGES = frozenset(("WON", "LOSE", "APOLOGY"))
 
+# Kazpost's six-digit postcodes: the city's first, a district added per customer
+POSTCODE_BASE = {
+    "Алматы": 50000,
+    "Астана": 10000,
+    "Шымкент": 160000,
+    "Караганда": 100000,
+    "Актобе": 30000,
+    "Павлодар": 140000,
+    "Усть-Каменогорск": 70000,
+    "Атырау": 60000,
+    "Костанай": 110000,
+    "Тараз": 80000,
+    "Кызылорда": 120000,
+    "Талдыкорган": 40000,
+}
+# the oblast (ADDRESS_PROVINCE); Almaty, Astana and Shymkent belong to none
+PROVINCE = {
+    "Караганда": "Карагандинская область",
+    "Актобе": "Актюбинская область",
+    "Павлодар": "Павлодарская область",
+    "Усть-Каменогорск": "Восточно-Казахстанская область",
+    "Атырау": "Атырауская область",
+    "Костанай": "Костанайская область",
+    "Тараз": "Жамбылская область",
+    "Кызылорда": "Кызылординская область",
+    "Талдыкорган": "Жетысуская область",
+}
+# portals whose records carry every address part; the others send only the postcode
+FULL_ADDRESS_PORTALS = frozenset({"astana"})
+POSTCODE_FILLED_RATE = 0.75  # of records with an address
+SECOND_LINE_RATE = 0.30
+PROVINCE_FILLED_RATE = 0.60
+COUNTRY_FILLED_RATE = 0.50
+
+
+def postcode(customer: Customer) -> str:
+    """The customer's true postcode, the same in every system that knows it."""
+    # a generator of its own, so that the main draws (and all else generated) stay
+    district = random.Random(f"{customer.entity_id}:postcode").randrange(40)
+    return f"{POSTCODE_BASE[customer.city] + district:06d}"
+
+
+def _address_parts(
+    branch: str, record_id: str, customer: Customer, has_address: bool
+) -> dict[str, str]:
+    """Bitrix24's address parts beside ADDRESS, filled now and then."""
+    rng = random.Random(f"{branch}:{record_id}:{customer.entity_id}:address")
+    filled = has_address and rng.random() < POSTCODE_FILLED_RATE
+    parts = {"ADDRESS_POSTAL_CODE": postcode(customer) if filled else ""}
+    if branch in FULL_ADDRESS_PORTALS:
+        second_line = (
+            f"офис {rng.randint(1, 450)}"
+            if customer.is_organisation
+            else f"кв. {customer.flat}"
+        )
+        parts["ADDRESS_2"] = (
+            second_line if has_address and rng.random() < SECOND_LINE_RATE else ""
+        )
+        province = PROVINCE.get(customer.city, "")
+        parts["ADDRESS_PROVINCE"] = (
+            province if has_address and rng.random() < PROVINCE_FILLED_RATE else ""
+        )
+        parts["ADDRESS_COUNTRY"] = (
+            "Казахстан" if has_address and rng.random() < COUNTRY_FILLED_RATE else ""
+        )
+    return parts
+
 
 @dataclass
 class BranchFootprint:
@@ -198,6 +265,11 @@ class CrmWriter:
             "UF_CRM_C360_ID": "",
             "UF_CRM_C360_SEGMENT": "",
         }
+        record.update(
+            _address_parts(
+                portal.branch, record["ID"], customer, bool(record["ADDRESS"])
+            )
+        )
         if phones:
             record["PHONE"] = phones
         if emails:
@@ -245,6 +317,7 @@ class CrmWriter:
             "UF_CRM_C360_ID": "",
             "UF_CRM_C360_SEGMENT": "",
         }
+        record.update(_address_parts(portal.branch, record["ID"], customer, True))
         if phones:
             record["PHONE"] = phones
         if emails:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from customer360.generator import mess, names, spelling
 from customer360.generator.clock import day_of, ru_date, ru_datetime
+from customer360.generator.crm import postcode
 from customer360.generator.draws import between, inclusive, pick
 from customer360.generator.ground_truth import GroundTruthWriter
 from customer360.generator.phones import typed
@@ -29,6 +30,9 @@ COLUMNS = {
         "ДатаСоздания",
         "ДатаИзменения",
         "ПометкаУдаления",
+        # a newer 1C configuration's columns, after the older ones
+        "Индекс",
+        "ДатаРождения",
     ],
     "contact_persons": [
         "Код",
@@ -113,6 +117,8 @@ DISCOUNT_KINDS = (
     "Скидка за объём",
     "Промокод",
 )
+POSTCODE_FILLED_RATE = 0.85  # of counterparties: Индекс filled
+BIRTH_DATE_FILLED_RATE = 0.80  # of private persons: ДатаРождения filled
 # Kazakhstan's VAT: 12% until the 2026 tax code raised it to 16%
 _VAT_2026_DAY = day_of(__import__("datetime").date(2026, 1, 1))
 
@@ -262,6 +268,7 @@ class OnecWriter:
             ru_date(created),
             ru_datetime(modified, between(rng, 8 * 3600, 20 * 3600)),
             "Да" if rng.random() < mess.DELETION_MARK_RATE else "Нет",
+            *_postcode_and_birth_date(customer, code),
         ]
 
     def _contact_person(
@@ -478,6 +485,17 @@ def _stamp(rng: random.Random, day: int, last_day: int) -> str:
     """ДатаИзменения: the document's day or a few days later (posted, corrected)."""
     modified = min(day + (between(rng, 0, 5) if rng.random() < 0.3 else 0), last_day)
     return ru_datetime(modified, between(rng, 8 * 3600, 20 * 3600))
+
+
+def _postcode_and_birth_date(customer: Customer, code: str) -> tuple[str, str]:
+    """Индекс for most counterparties, ДатаРождения for most private persons."""
+    # a generator of its own, so that the main draws (and all else generated) stay
+    rng = random.Random(f"{code}:{customer.entity_id}:onec-address")
+    index = postcode(customer) if rng.random() < POSTCODE_FILLED_RATE else ""
+    birth = ""
+    if customer.person is not None and rng.random() < BIRTH_DATE_FILLED_RATE:
+        birth = ru_date(day_of(customer.person.birth))
+    return index, birth
 
 
 def _change_counterparty(rng: random.Random, day: int, row: list[str]) -> None:

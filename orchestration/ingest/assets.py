@@ -66,13 +66,24 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
         report = land_source(source_name, settings_now, progress=context.log.info)
         schema = dataset_name(source_name)
         in_warehouse = warehouse_row_counts(settings_now.warehouse_path, [schema])
-        context.log.info(
-            f"{source_name}: read {report.total_read:,}, landed "
-            f"{report.total_landed:,}, rejected {report.total_rejected:,} "
-            f"in {report.seconds:.1f} s"
-        )
+        # an absent source is materialised all the same (dbt reads its tables as
+        # empty); land_source has said so through the log already
+        if not report.absent:
+            context.log.info(
+                f"{source_name}: read {report.total_read:,}, landed "
+                f"{report.total_landed:,}, rejected {report.total_rejected:,} "
+                f"in {report.seconds:.1f} s"
+            )
+            for note in report.notes():
+                context.log.info(note)
         for key in context.selected_asset_keys:
             table = key.path[-1]
+            status = "absent" if report.absent else report.table_status(table)
+            detail = report.absent or ""
+            if status == "absent" and table in report.absent_tables:
+                detail = f"no {report.absent_tables[table]}"
+            elif status == "empty":
+                detail = "no record in " + ", ".join(report.empty_tables[table])
             yield MaterializeResult(
                 asset_key=key,
                 metadata={
@@ -82,6 +93,11 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
                     "rows_in_table": in_warehouse.get(f"{schema}.{table}", 0),
                     "rejects_in_source": in_warehouse.get(f"{schema}.rejects", 0),
                     "seconds": MetadataValue.float(round(report.seconds, 2)),
+                    # "absent" (no such system or export), "empty" (an export
+                    # without records) or "landed"
+                    "status": status or "landed",
+                    "status_detail": detail or "",
+                    "new_columns": ", ".join(report.new_columns.get(table, [])),
                 },
             )
 

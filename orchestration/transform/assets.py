@@ -58,6 +58,21 @@ def warehouse_environment(settings: Settings) -> Iterator[None]:
             os.environ["C360_WAREHOUSE"] = before
 
 
+def dbt_vars(settings: Settings) -> str:
+    """The company's shape for dbt (`--vars`): its branches and 1C's names for them.
+
+    Passed to parse and build alike: a change of vars makes dbt parse the whole
+    project again.
+    """
+    return json.dumps(
+        {
+            "c360_branches": list(settings.branches),
+            "c360_onec_branches": dict(settings.onec_branches),
+        },
+        ensure_ascii=False,
+    )
+
+
 _parsed_in_this_process = False
 
 
@@ -68,7 +83,9 @@ def _parse_once(settings: Settings) -> None:
     if _parsed_in_this_process and dbt_project().manifest_path.exists():
         return
     with warehouse_environment(settings):
-        dbt_cli().cli(["parse", "--quiet"], target_path=DBT_TARGET).wait()
+        dbt_cli().cli(
+            ["parse", "--quiet", "--vars", dbt_vars(settings)], target_path=DBT_TARGET
+        ).wait()
     _parsed_in_this_process = True
 
 
@@ -91,7 +108,10 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     def customer360_dbt(
         context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings
     ):
-        with warehouse_environment(c360.load()):
-            yield from dbt.cli(["build"], context=context).stream()
+        settings = c360.load()
+        with warehouse_environment(settings):
+            yield from dbt.cli(
+                ["build", "--vars", dbt_vars(settings)], context=context
+            ).stream()
 
     return [customer360_dbt]

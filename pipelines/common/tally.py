@@ -20,6 +20,12 @@ class SourceTally:
     rejected: Counter[str] = field(default_factory=Counter)
     # landing files skipped because their content did not change since the last load
     unchanged_files: list[str] = field(default_factory=list)
+    # tables with no export to read (table -> what was looked for), and tables whose
+    # export held no record (table -> which export): reported, never silent
+    absent_tables: dict[str, str] = field(default_factory=dict)
+    empty_tables: dict[str, list[str]] = field(default_factory=dict)
+    # fields a source sent beyond its contract, as landed column names, per table
+    extra_fields: dict[str, set[str]] = field(default_factory=dict)
 
     def count_read(self, table: str, n: int = 1) -> None:
         self.read[table] += n
@@ -32,6 +38,15 @@ class SourceTally:
 
     def note_unchanged(self, file: str) -> None:
         self.unchanged_files.append(file)
+
+    def note_absent(self, table: str, looked_for: str) -> None:
+        self.absent_tables[table] = looked_for
+
+    def note_empty(self, table: str, export: str) -> None:
+        self.empty_tables.setdefault(table, []).append(export)
+
+    def note_extra_fields(self, table: str, columns: set[str]) -> None:
+        self.extra_fields.setdefault(table, set()).update(columns)
 
     @property
     def tables(self) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import dlt
 
 from customer360.settings import CrmPortal
-from pipelines.common.contracts import check_columns
+from pipelines.common.contracts import SchemaDriftError, compare_columns
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally
 from pipelines.crm.helpers import (
@@ -19,6 +19,7 @@ from pipelines.crm.helpers import (
     CrmAuthError,
     CrmError,
     CrmRequestError,
+    changed_types,
     landed_row,
     parse_instant,
     record_fingerprint,
@@ -152,7 +153,13 @@ def _entity_records(
             listing_began = listing_began or page.portal_started_at
             for record in page.records:
                 item = _land_or_reject(
-                    entity, portal, client, page.start, record, last_ts, seen, newest
+                    entity,
+                    portal,
+                    client,
+                    page.start,
+                    record,
+                    (last_ts, seen, newest),
+                    tally,
                 )
                 if item is None:
                     continue  # already landed by the previous load
@@ -188,11 +195,15 @@ def _land_or_reject(
     client: Bitrix24Client,
     start: int,
     record: Any,
-    last_ts: float | None,
-    seen: dict[str, str],
-    newest: dict[str, Any],
+    cursor: tuple[float | None, dict[str, str], dict[str, Any]],
+    tally: SourceTally,
 ) -> Any:
-    """The row to land, a reject item, or None for a version landed before."""
+    """The row to land, a reject item, or None for a version landed before.
+
+    `cursor` is (the previous load's newest DATE_MODIFY, the versions it carried,
+    this load's newest so far, updated here).
+    """
+    last_ts, seen, newest = cursor
     if not isinstance(record, dict):
         return reject(
             SOURCE_NAME,
@@ -202,10 +213,16 @@ def _land_or_reject(
             file=client.masked_url,
             page=start,
         )
-    # drift stops the load: the models downstream read exactly these fields
-    check_columns(
-        SOURCE_NAME, entity.table, entity.required, record, optional=entity.optional
+    # a field the staging models read that disappeared, or whose kind of value
+    # changed, stops the load; any other field is landed and reported
+    appeared, missing = compare_columns(
+        entity.required, record, optional=entity.optional
     )
+    changed = changed_types(entity, record)
+    if missing or changed:
+        raise SchemaDriftError(SOURCE_NAME, entity.table, [], missing, changed)
+    if appeared:
+        tally.note_extra_fields(entity.table, {name.lower() for name in appeared})
     record_id = str(record.get("ID", ""))
     fingerprint = _fingerprint(record)
     try:
@@ -225,7 +242,7 @@ def _land_or_reject(
         if instant == newest["last_ts"]:
             newest["seen"][record_id] = fingerprint
     try:
-        return landed_row(record, portal.branch)
+        return landed_row(record, portal.branch, entity.fields)
     except BadRecord as error:
         return reject(
             SOURCE_NAME,

@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -25,6 +25,7 @@ from pipelines.crm.settings import (
     MAX_BATCH_COMMANDS,
     PAGE_SIZE,
     TIMESTAMP_FIELDS,
+    CrmEntity,
 )
 
 log = logging.getLogger(__name__)
@@ -338,14 +339,50 @@ def parse_instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_DEFAULT_TZ)
 
 
-def landed_row(record: Mapping[str, Any], branch: str) -> dict[str, Any]:
-    """A Bitrix24 record typed for the warehouse; raises BadRecord with the reason."""
+def landed_row(
+    record: Mapping[str, Any], branch: str, contract: Collection[str] | None = None
+) -> dict[str, Any]:
+    """A Bitrix24 record typed for the warehouse; raises BadRecord with the reason.
+
+    A field outside `contract` (when given) is landed as text: a list or object
+    as its JSON, so that its column's type never depends on the first value seen.
+    """
     row: dict[str, Any] = {"branch": branch}
     for field, value in record.items():
-        row[field.lower()] = _typed(field, value)
+        if contract is not None and field not in contract:
+            row[field.lower()] = _as_text(value)
+        else:
+            row[field.lower()] = _typed(field, value)
     if row.get("id") is None:
         raise BadRecord("empty ID")
     return row
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def changed_types(entity: CrmEntity, record: Mapping[str, Any]) -> dict[str, str]:
+    """The contract's fields whose kind of value is not what staging reads.
+
+    Bitrix24 gives every field one kind: a multi-field is a list of values, the
+    rest are scalars. A field of the other kind has changed type on the portal,
+    which no record-by-record reject can make good.
+    """
+    changed = {}
+    for field in entity.fields:
+        value = record.get(field)
+        if value is None or value == "":
+            continue
+        if field in JSON_FIELDS and not isinstance(value, list):
+            changed[field] = f"a list of values, now {type(value).__name__}"
+        elif field not in JSON_FIELDS and isinstance(value, list | dict):
+            changed[field] = f"a single value, now {type(value).__name__}"
+    return changed
 
 
 def _typed(field: str, value: Any) -> Any:
@@ -404,6 +441,7 @@ __all__ = [
     "CrmError",
     "CrmRequestError",
     "Page",
+    "changed_types",
     "landed_row",
     "parse_instant",
     "php_query",

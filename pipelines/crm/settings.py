@@ -12,18 +12,32 @@ MAX_BATCH_COMMANDS = 50  # Bitrix24 refuses a batch of more
 SELECT = ("*", "UF_*", "PHONE", "EMAIL")  # without these Bitrix24 omits the fields
 ORDER = {"ID": "ASC"}
 
-# Bitrix24 omits a multi-field on a record that has no value in it: not drift
-OPTIONAL_FIELDS = ("PHONE", "EMAIL")
+# Bitrix24 omits a multi-field on a record that has no value in it
+MULTI_FIELDS = ("PHONE", "EMAIL")
+# standard address fields (crm.contact.fields, crm.company.fields) that not every
+# portal sends; staging reads them as null when it does not
+ADDRESS_FIELDS = (
+    "ADDRESS_2", "ADDRESS_POSTAL_CODE", "ADDRESS_REGION", "ADDRESS_PROVINCE",
+    "ADDRESS_COUNTRY",
+)  # fmt: skip
+# the custom fields the CRM sync writes back: a portal has them once the sync ran
+SYNC_FIELDS = ("UF_CRM_C360_ID", "UF_CRM_C360_SEGMENT")
+# fields the staging models read that a record may lack without anything breaking
+OPTIONAL_FIELDS = frozenset((*MULTI_FIELDS, *ADDRESS_FIELDS, *SYNC_FIELDS))
 
-# The fields of docs/landing_formats.md, the contract with the models downstream
+# The fields of docs/landing_formats.md: what the staging models read. One that a
+# record lacks (and is not optional) stops the load; any other field a portal sends
+# is landed as text and reported as a new column.
 CONTACT_FIELDS = (
     "ID", "NAME", "SECOND_NAME", "LAST_NAME", "BIRTHDATE", "TYPE_ID", "SOURCE_ID",
-    "POST", "ADDRESS", "ADDRESS_CITY", "COMPANY_ID", "ASSIGNED_BY_ID", "DATE_CREATE",
-    "DATE_MODIFY", "HAS_PHONE", "HAS_EMAIL", "PHONE", "EMAIL", "UF_CRM_IIN",
-    "UF_CRM_C360_ID", "UF_CRM_C360_SEGMENT",
+    "POST", "ADDRESS", "ADDRESS_2", "ADDRESS_CITY", "ADDRESS_POSTAL_CODE",
+    "ADDRESS_REGION", "ADDRESS_PROVINCE", "ADDRESS_COUNTRY", "COMPANY_ID",
+    "ASSIGNED_BY_ID", "DATE_CREATE", "DATE_MODIFY", "HAS_PHONE", "HAS_EMAIL", "PHONE",
+    "EMAIL", "UF_CRM_IIN", "UF_CRM_C360_ID", "UF_CRM_C360_SEGMENT",
 )  # fmt: skip
 COMPANY_FIELDS = (
-    "ID", "TITLE", "COMPANY_TYPE", "INDUSTRY", "ADDRESS", "ADDRESS_CITY",
+    "ID", "TITLE", "COMPANY_TYPE", "INDUSTRY", "ADDRESS", "ADDRESS_2", "ADDRESS_CITY",
+    "ADDRESS_POSTAL_CODE", "ADDRESS_REGION", "ADDRESS_PROVINCE", "ADDRESS_COUNTRY",
     "ASSIGNED_BY_ID", "DATE_CREATE", "DATE_MODIFY", "HAS_PHONE", "HAS_EMAIL", "PHONE",
     "EMAIL", "UF_CRM_BIN", "UF_CRM_C360_ID", "UF_CRM_C360_SEGMENT",
 )  # fmt: skip
@@ -41,14 +55,15 @@ TIMESTAMP_FIELDS = frozenset({"DATE_CREATE", "DATE_MODIFY", "CLOSEDATE", "BEGIND
 # a birth date is a calendar day; as an instant it would shift a day back in UTC
 DATE_FIELDS = frozenset({"BIRTHDATE"})
 DECIMAL_FIELDS = frozenset({"OPPORTUNITY"})
-JSON_FIELDS = frozenset(OPTIONAL_FIELDS)
+JSON_FIELDS = frozenset(MULTI_FIELDS)
 
 # Naive dates (Bitrix24 always sends an offset, a hand-made export may not) are
 # read in Kazakhstan's zone
 DEFAULT_TZ_OFFSET_HOURS = 5
 
-# dlt: a new table (rejects) may appear; a new column or type may not
-SCHEMA_CONTRACT = {"tables": "evolve", "columns": "freeze", "data_type": "freeze"}
+# dlt: a new table (rejects) may appear, and a new column (a field beyond the
+# contract, landed as text); a column's type may not change
+SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 PRIMARY_KEY = ("branch", "id")
 
 

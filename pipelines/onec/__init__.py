@@ -34,6 +34,8 @@ def _export_rows(
     relative_name = f"{SUBDIR}/{export.file_name}"
     path = landing_dir / relative_name
     if not path.is_file():
+        # this company does not export it (yet): staging reads the table as empty
+        tally.note_absent(export.table, relative_name)
         if progress:
             progress(f"{relative_name}: not found, nothing to land")
         return
@@ -44,9 +46,12 @@ def _export_rows(
         if progress:
             progress(f"{relative_name}: unchanged since the last load, skipped")
         return
+    read_before = tally.read[export.table]
     yield from read_export(
         path, relative_name, export, tally, progress, current.looks_like_utf8
     )
+    if tally.read[export.table] == read_before:
+        tally.note_empty(export.table, relative_name)
     # remembered in resource state, which dlt commits only with a successful load
     landed_files.remember(relative_name, current)
 

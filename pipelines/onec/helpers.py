@@ -131,11 +131,14 @@ def read_export(
                 )
             return
         actual = [name.strip() for name in header.fields]
-        check_columns(SOURCE_NAME, table, export.headers, actual)
+        check_columns(
+            SOURCE_NAME, table, export.headers, actual, export.optional_headers
+        )
 
         position = {name: index for index, name in enumerate(actual)}
         names = [column.name for column in export.columns]
-        order = [position[column.header] for column in export.columns]
+        # an optional column the export lacks reads as null (None in `order`)
+        order = [position.get(column.header) for column in export.columns]
         typed = [
             (slot, _PARSERS[column.kind], column.header)
             for slot, column in enumerate(export.columns)
@@ -159,7 +162,11 @@ def read_export(
                     f"wrong number of fields: {len(fields)}, expected {expected_fields}"
                 )
             if problem is None:
-                values = fields if in_order else [fields[i] for i in order]
+                values = (
+                    fields
+                    if in_order
+                    else [None if i is None else fields[i] for i in order]
+                )
                 try:
                     for slot, parse, column_header in typed:
                         values[slot] = parse(values[slot], column_header)

@@ -29,6 +29,8 @@ class Column:
     header: str  # as 1C writes it
     name: str  # as landed
     kind: str = TEXT
+    # an export without it (an older 1C configuration) still lands, the column null
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,12 @@ class ExportFile:
 
     @property
     def headers(self) -> list[str]:
-        return [column.header for column in self.columns]
+        """The headers every export of this file must have."""
+        return [column.header for column in self.columns if not column.optional]
+
+    @property
+    def optional_headers(self) -> list[str]:
+        return [column.header for column in self.columns if column.optional]
 
 
 def _common_document(*middle: Column) -> tuple[Column, ...]:
@@ -71,6 +78,10 @@ EXPORT_FILES: tuple[ExportFile, ...] = (
             Column("ЭлектроннаяПочта", "email"),
             Column("Адрес", "address"),
             Column("Город", "city"),
+            # e.g. 050000; text, since a postcode is a code, not a number
+            Column("Индекс", "postcode", optional=True),
+            # kept for private persons (Физическое лицо), empty for the others
+            Column("ДатаРождения", "birth_date", DATE, optional=True),
             Column("ДатаСоздания", "created_date", DATE),
             Column("ДатаИзменения", "modified_at", TIMESTAMP),
             Column("ПометкаУдаления", "deletion_mark"),

@@ -54,7 +54,11 @@ def support_source(
         ),
     ) -> Iterator[Any]:
         landed_files = LandedFiles(dlt.current.resource_state())
-        for path in sorted((root / SUBDIR).glob(FILE_PATTERN)):
+        paths = sorted((root / SUBDIR).glob(FILE_PATTERN))
+        if not paths:
+            # the folder is there, no export in it yet: staging reads the table empty
+            tally.note_absent(TABLE, f"{SUBDIR}/{FILE_PATTERN}")
+        for path in paths:
             relative_name = f"{SUBDIR}/{path.name}"
             current = fingerprint(path)
             if landed_files.unchanged(relative_name, current):
@@ -62,7 +66,10 @@ def support_source(
                 if progress:
                     progress(f"{relative_name}: unchanged since the last load, skipped")
                 continue
+            read_before = tally.read[TABLE]
             yield from read_ticket_file(path, relative_name, tally, progress)
+            if tally.read[TABLE] == read_before:
+                tally.note_empty(TABLE, relative_name)
             landed_files.remember(relative_name, current)
 
     return keep_rejects_apart(tickets, COLUMNS)

@@ -59,7 +59,11 @@ def telephony_source(
     ) -> Iterator[Any]:
         landed_files = LandedFiles(dlt.current.resource_state())
         seen_calls: set[str] = set()
-        for path in sorted((root / SUBDIR).glob(FILE_PATTERN)):
+        paths = sorted((root / SUBDIR).glob(FILE_PATTERN))
+        if not paths:
+            # the folder is there, no export in it yet: staging reads the table empty
+            tally.note_absent(TABLE, f"{SUBDIR}/{FILE_PATTERN}")
+        for path in paths:
             relative_name = f"{SUBDIR}/{path.name}"
             current = fingerprint(path)
             if landed_files.unchanged(relative_name, current):
@@ -67,7 +71,10 @@ def telephony_source(
                 if progress:
                     progress(f"{relative_name}: unchanged since the last load, skipped")
                 continue
+            read_before = tally.read[TABLE]
             yield from read_cdr_file(path, relative_name, tally, progress, seen_calls)
+            if tally.read[TABLE] == read_before:
+                tally.note_empty(TABLE, relative_name)
             landed_files.remember(relative_name, current)
 
     return keep_rejects_apart(calls, COLUMNS)

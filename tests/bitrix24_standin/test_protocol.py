@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 from standin_testkit import TOKEN, Portal
 
-from customer360.bitrix24_standin.samples import stamp
+from customer360.bitrix24_standin.samples import seed_document, stamp, write_seed
 
 
 def test_list_pages_fifty_at_a_time_with_next_and_total(portal: Portal) -> None:
@@ -195,3 +196,53 @@ def test_wrong_token_and_unknown_method_answer_json_errors(portal: Portal) -> No
     assert unknown.json()["error"] == "ERROR_METHOD_NOT_FOUND"
     without_suffix = portal.session.get(f"{portal.base}/rest/1/{TOKEN}/crm.deal.list")
     assert without_suffix.json()["total"] == 30
+
+
+def test_list_serves_every_field_a_seed_record_carries(start, tmp_path: Path) -> None:
+    """A real portal answers `*` with all its standard fields, address parts
+    included: the stand-in serves whatever the seed records hold, even a field it
+    does not model, and a record without them is served without them."""
+    landing = tmp_path / "extra"
+    document = seed_document("almaty", contacts=2, companies=1)
+    document["contacts"][0].update(
+        ADDRESS_2="кв. 12",
+        ADDRESS_POSTAL_CODE="050000",
+        ADDRESS_PROVINCE="Алматинская область",
+        ADDRESS_COUNTRY="Казахстан",
+        COMMENTS="постоянный клиент",
+    )
+    document["companies"][0].update(ADDRESS_POSTAL_CODE="100008")
+    write_seed(landing, "almaty", document)
+    portal = Portal(start(seed_from=landing), "almaty")
+
+    contacts = portal.post("crm.contact.list", {"select": ["*", "UF_*"]}).json()
+    first, second = contacts["result"]
+    assert {
+        key: first[key]
+        for key in (
+            "ADDRESS_2",
+            "ADDRESS_POSTAL_CODE",
+            "ADDRESS_PROVINCE",
+            "ADDRESS_COUNTRY",
+            "COMMENTS",
+        )
+    } == {
+        "ADDRESS_2": "кв. 12",
+        "ADDRESS_POSTAL_CODE": "050000",
+        "ADDRESS_PROVINCE": "Алматинская область",
+        "ADDRESS_COUNTRY": "Казахстан",
+        "COMMENTS": "постоянный клиент",
+    }
+    assert "ADDRESS_POSTAL_CODE" not in second and "COMMENTS" not in second
+    company = portal.post("crm.company.list", {"select": ["*"]}).json()["result"][0]
+    assert company["ADDRESS_POSTAL_CODE"] == "100008"
+
+    # a record the portal makes itself carries every address part, empty, as on
+    # Bitrix24, and takes a value for one
+    added = portal.post(
+        "crm.contact.add",
+        {"fields": {"NAME": "Айгерим", "ADDRESS_POSTAL_CODE": "010000"}},
+    ).json()["result"]
+    record = portal.get("crm.contact.get", {"id": added}).json()["result"]
+    assert record["ADDRESS_POSTAL_CODE"] == "010000"
+    assert record["ADDRESS_2"] == "" and record["ADDRESS_COUNTRY_CODE"] == ""

@@ -7,6 +7,7 @@ from file_landing_builders import (
     ONEC_HEADERS,
     call,
     invoice,
+    landed_tables,
     ticket,
     write_cdr,
     write_onec,
@@ -42,9 +43,13 @@ def test_the_summary_shows_read_landed_rejected_per_table_and_the_total(
     assert report.warehouse_rows["raw_onec.rejects"] == 1
     lines = report.format().splitlines()
     assert lines[0].split() == [
-        "source", "table", "read", "landed", "rejected", "in", "warehouse", "seconds"
+        "source", "table", "read", "landed", "rejected", "in", "warehouse", "seconds",
+        "status",
     ]  # fmt: skip
-    assert lines[2].split()[:6] == ["onec", "invoices", "2", "1", "1", "1"]
+    invoices = next(line for line in lines if " invoices " in line).split()
+    assert invoices[:5] == ["invoices", "2", "1", "1", "1"]
+    # the six 1C exports this company did not put in the landing folder
+    assert sum(line.split()[-1] == "absent" for line in lines) == 6
     total = next(line for line in lines if line.startswith("total")).split()
     assert total[1:4] == ["5", "4", "1"]
 
@@ -106,7 +111,7 @@ def test_c360_ingest_rejects_an_unknown_source(c360_env, capsys):
     assert "invalid choice: 'ledger'" in capsys.readouterr().err
 
 
-def test_a_missing_landing_folder_fails_loudly_instead_of_landing_nothing(
+def test_a_missing_landing_folder_is_reported_absent_with_where_it_looked(
     settings, tmp_path
 ):
     from dataclasses import replace
@@ -115,14 +120,84 @@ def test_a_missing_landing_folder_fails_loudly_instead_of_landing_nothing(
 
     report = run_ingest(elsewhere, ["onec", "telephony"], progress=None)
 
-    assert not report.ok
-    assert set(report.failures) == {"onec", "telephony"}
-    assert str(tmp_path / "no-such-landing" / "onec") in report.failures["onec"]
-    assert "C360_LANDING_DIR" in report.failures["onec"]
+    # not a failure, since a company has some systems, not all, but not silent
+    assert report.ok
+    assert set(report.absent) == {"onec", "telephony"}
+    assert str(tmp_path / "no-such-landing" / "onec") in report.absent["onec"]
+    assert "C360_LANDING_DIR" in report.absent["onec"]
+    summary = report.format()
+    assert f"onec: absent: no folder {tmp_path / 'no-such-landing' / 'onec'}" in (
+        summary
+    )
+    assert "nothing landed: every source is absent" in summary
+    assert report.warehouse_rows == {}
 
 
-def test_no_configured_crm_portal_is_a_clear_failure_not_an_empty_load(settings):
+def test_no_configured_crm_portal_is_reported_absent_not_an_empty_load(settings):
     report = run_ingest(settings, ["crm"], progress=None)  # settings has no portals
 
-    assert not report.ok
-    assert "no CRM portals configured" in report.failures["crm"]
+    assert report.ok
+    assert "no CRM portals configured" in report.absent["crm"]
+    rows = [line.split() for line in report.format().splitlines()]
+    assert ["crm", "-", "absent"] in rows
+    assert any(
+        line.startswith("crm: absent: no CRM portals")
+        for line in (report.format().splitlines())
+    )
+
+
+def test_a_missing_export_is_absent_and_an_export_without_records_is_empty(
+    landing, settings, query
+):
+    write_onec(landing, "invoices", [invoice("АЛ-1")])
+    write_onec(landing, "payments", [])  # the header only
+    (landing / "telephony").mkdir()  # the folder, no export yet
+    write_tickets(landing, "2025-03", [])  # a zero-byte export
+
+    report = run_ingest(settings, FILE_SOURCES, progress=None)
+
+    assert report.ok and report.absent == {}
+    by_source = {r.source: r for r in report.sources}
+    onec = by_source["onec"]
+    assert onec.table_status("invoices") == ""
+    assert onec.table_status("payments") == "empty"
+    assert onec.empty_tables == {"payments": ["onec/payments.csv"]}
+    assert set(onec.absent_tables) == {
+        "counterparties", "contact_persons", "shipments", "returns", "discounts"
+    }  # fmt: skip
+    assert onec.absent_tables["returns"] == "onec/returns.csv"
+    assert by_source["telephony"].absent_tables == {"calls": "telephony/cdr-*.csv"}
+    assert by_source["support"].table_status("tickets") == "empty"
+    summary = report.format()
+    assert "onec returns: absent: no onec/returns.csv" in summary
+    assert "onec payments: empty: no record in onec/payments.csv" in summary
+    assert "telephony calls: absent: no telephony/cdr-*.csv" in summary
+    assert "support tickets: empty: no record in support/tickets-2025-03.jsonl" in (
+        summary
+    )
+    status = {
+        line.split()[0]: line.split()[-1]
+        for line in summary.splitlines()
+        if line.startswith(" ")
+    }
+    assert (status["payments"], status["returns"]) == ("empty", "absent")
+    assert status["invoices"] == "1"  # in warehouse: landed, no status
+    assert landed_tables(query, "raw_onec") == [
+        "_dlt_loads", "_dlt_pipeline_state", "_dlt_version", "invoices"
+    ]  # fmt: skip
+
+
+def test_c360_ingest_exits_0_with_some_sources_absent_and_1_with_all(
+    landing, c360_env, capsys, monkeypatch
+):
+    monkeypatch.delenv("C360_CRM_PORTALS", raising=False)
+    monkeypatch.setenv("C360_CONFIG", str(landing / "no-c360.toml"))
+    write_onec(landing, "invoices", [invoice("АЛ-1")])
+
+    assert main(["ingest"]) == 0
+    out = capsys.readouterr().out
+    assert "crm: absent: no CRM portals configured" in out
+    assert "telephony: absent: no folder" in out
+
+    assert main(["ingest", "--source", "crm", "telephony"]) == 1
+    assert "every source is absent" in capsys.readouterr().err

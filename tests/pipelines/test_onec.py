@@ -238,3 +238,100 @@ def test_a_changed_header_stops_the_load_and_lands_nothing(
     assert (drift.value.source, drift.value.table) == ("onec", "invoices")
     assert column in str(drift.value) and "'onec'" in str(drift.value)
     assert landed_tables(query, "raw_onec") == []
+
+
+# a newer 1C configuration exports the postcode and a private person's birth date
+COUNTERPARTY_HEADERS_WITH_POSTCODE = [
+    *ONEC_HEADERS["counterparties"],
+    "Индекс",
+    "ДатаРождения",
+]
+
+
+def private_person(code: str, birth_date: str, postcode: str = "050010") -> list[str]:
+    row = counterparty(code, "Петров Иван Сергеевич")
+    row[3] = "Физическое лицо"
+    return [*row, postcode, birth_date]
+
+
+def test_counterparties_land_their_postcode_and_birth_date(landing, land, query):
+    write_onec(
+        landing,
+        "counterparties",
+        [
+            [*counterparty("00-000001"), "050000", ""],
+            private_person("00-000002", "18.03.1979"),
+            private_person("00-000003", "", postcode=""),
+        ],
+        header=COUNTERPARTY_HEADERS_WITH_POSTCODE,
+    )
+
+    tally, _ = land(onec_source, "onec", "counterparties")
+
+    assert tally.rejected == {}
+    assert query(
+        "select code, postcode, birth_date from raw_onec.counterparties order by code"
+    ) == [
+        ("00-000001", "050000", None),  # a code keeps its leading zero
+        ("00-000002", "050010", date(1979, 3, 18)),
+        ("00-000003", "", None),
+    ]
+
+
+def test_an_older_export_without_postcode_and_birth_date_still_lands(
+    landing, land, query
+):
+    write_onec(landing, "counterparties", [counterparty("00-000001")])
+
+    tally, _ = land(onec_source, "onec", "counterparties")
+
+    assert tally.landed == {"counterparties": 1}
+    assert query("select code, postcode, birth_date from raw_onec.counterparties") == [
+        ("00-000001", None, None)
+    ]
+    types = dict(
+        query(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw_onec' and table_name = 'counterparties'"
+        )
+    )
+    assert (types["postcode"], types["birth_date"]) == ("VARCHAR", "DATE")
+
+
+def test_one_optional_column_in_any_position_is_read_by_its_header(
+    landing, land, query
+):
+    header = ["Индекс", *ONEC_HEADERS["counterparties"]]
+    write_onec(
+        landing, "counterparties", [["100008", *counterparty("00-000001")]], header
+    )
+
+    land(onec_source, "onec", "counterparties")
+
+    assert query(
+        "select code, city, postcode, birth_date from raw_onec.counterparties"
+    ) == [("00-000001", "Алматы", "100008", None)]
+
+
+def test_a_bad_birth_date_is_rejected_like_any_bad_date(landing, land, query):
+    write_onec(
+        landing,
+        "counterparties",
+        [
+            private_person("00-000001", "31.02.1990"),
+            private_person("00-000002", "1990-05-01"),
+            private_person("00-000003", "01.05.1990"),
+        ],
+        header=COUNTERPARTY_HEADERS_WITH_POSTCODE,
+    )
+
+    tally, _ = land(onec_source, "onec", "counterparties")
+
+    assert (tally.landed, tally.rejected) == (
+        {"counterparties": 1},
+        {"counterparties": 2},
+    )
+    assert [(line, reason) for _, _, line, reason, _ in rejects(query)] == [
+        (2, "impossible date 31.02.1990 in ДатаРождения"),
+        (3, "date '1990-05-01' in ДатаРождения is not dd.mm.yyyy"),
+    ]

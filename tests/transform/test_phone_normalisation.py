@@ -19,7 +19,15 @@ KAZAKH_CITY = ["727", "7172", "7252", "7212", "7132", "7182", "7232", "7122", "7
 RUSSIAN = ["903", "912", "916", "925", "950", "985", "495", "499", "812", "343", "383"]
 EXTENSIONS = [" доб. 123", " доб 5", ", доб. 45", " ext 12", " ext. 7", " x12", " #101"]
 GARBAGE = ["", " ", "-", "0", "нет", "n/a", "не звонить", "x12", "доб. 12", "+", "()"]
-GARBAGE += ["+1 212 555 0123", "+44 20 7946 0958", "+86 10 1234 5678"]
+GARBAGE += ["+1 234", "00 44", "+44 1234 5678 9012 3456", "+0 123 456 789"]
+# other countries, with an international prefix: kept in E.164
+FOREIGN = ["+1 212 555 0123", "+44 20 7946 0958", "+86 10 1234 5678"]
+FOREIGN += ["0044 20 7946 0958", "+61 2 9876 5432", "+49 30 123456"]
+FOREIGN += ["+44 (0)20 7946 0958", "0049 (0)30 123456", "+998 90 123 45 67"]
+# the two countries of +7 typed with "00" are read like "+7"
+FOREIGN += ["007 777 123 45 67", "00 7 916 336 92 89"]
+# regions whose example numbers are also written with the trunk "(0)"
+TRUNK_ZERO_REGIONS = ("GB", "DE", "AT", "CH", "AU", "NL")
 
 
 def _national(rng: random.Random) -> str:
@@ -62,9 +70,31 @@ def _typed(rng: random.Random, national: str) -> str:
     return rng.choice(forms)
 
 
+def _foreign_examples() -> list[str]:
+    """Every region's example numbers (libphonenumber's own), as people write them
+    from abroad: "+CC ...", "00CC ...", "+CC (0)..." where a trunk zero exists."""
+    values = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS - {"KZ", "RU"}):
+        for kind in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.MOBILE,
+        ):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            written = phonenumbers.format_number(
+                example, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+            values += [written, "00" + written[1:]]
+            if region in TRUNK_ZERO_REGIONS:
+                code, rest = written.split(" ", 1)
+                values.append(f"{code} (0){rest}")
+    return values
+
+
 def _inputs() -> list[str]:
     rng = random.Random(20250301)
-    values = list(GARBAGE)
+    values = [*GARBAGE, *FOREIGN, *_foreign_examples()]
     for _ in range(3000):
         national = _national(rng)
         text = _typed(rng, national)
@@ -86,23 +116,30 @@ def _inputs() -> list[str]:
 def _oracle(raw: str) -> tuple[str | None, bool | None]:
     """What libphonenumber says: (E.164 or None, valid?) for region KZ.
 
-    Valid numbers give their E.164. A number libphonenumber parses as +7 with a
+    Valid +7 numbers give their E.164. A number libphonenumber parses as +7 with a
     10-digit national number starting 3, 4, 6, 7, 8 or 9 but cannot place in the
     numbering plan keeps its E.164 with valid = False (it still identifies its
-    owner). Everything else, including numbers of other countries (out of scope:
-    the customers are in Kazakhstan and Russia), gives None.
+    owner). A number of another country, typed with "+" or "00" (which region KZ
+    does not read as a prefix: its own is 8~10, so "00" is turned into "+" first),
+    keeps its E.164 when it has 8 to 15 digits, and counts as valid: its country's
+    plan is not checked. Everything else gives None.
     """
     if raw.strip() == "":
         return None, None
+    text = raw.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
     try:
-        number = phonenumbers.parse(raw, "KZ")
+        number = phonenumbers.parse(text, "KZ")
     except phonenumbers.NumberParseException:
+        return None, False
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if number.country_code != 7:
+        if text.startswith("+") and 8 <= len(e164) - 1 <= 15:
+            return e164, True
         return None, False
     valid = phonenumbers.is_valid_number(number)
     national = str(number.national_number)
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if number.country_code != 7:
-        return None, False
     if valid or re.fullmatch(r"[346789]\d{9}", national):
         return e164, valid
     return None, False
@@ -145,7 +182,40 @@ def test_inputs_cover_valid_invalid_and_garbage(macro_results):
     valid = sum(1 for _, ok in verdicts if ok)
     kept_but_invalid = sum(1 for e164, ok in verdicts if e164 and ok is False)
     rejected = sum(1 for e164, _ in verdicts if e164 is None)
+    foreign = sum(1 for e164, _ in verdicts if e164 and not e164.startswith("+7"))
     assert valid > 1000 and kept_but_invalid > 100 and rejected > 300
+    assert foreign > 600
+
+
+def test_foreign_numbers_are_kept_in_e164(macro_results):
+    assert {raw: macro_results[raw][0] for raw in FOREIGN} == {
+        "+1 212 555 0123": "+12125550123",
+        "+44 20 7946 0958": "+442079460958",
+        "+86 10 1234 5678": "+861012345678",
+        "0044 20 7946 0958": "+442079460958",
+        "+61 2 9876 5432": "+61298765432",
+        "+49 30 123456": "+4930123456",
+        "+44 (0)20 7946 0958": "+442079460958",
+        "0049 (0)30 123456": "+4930123456",
+        "+998 90 123 45 67": "+998901234567",
+        "007 777 123 45 67": "+77771234567",
+        "00 7 916 336 92 89": "+79163369289",
+    }
+    # every region's valid example numbers: phonenumbers and the macro agree on
+    # validity too, wherever the number has E.164's 8 to 15 digits
+    for raw in _foreign_examples():
+        number = phonenumbers.parse("+" + raw[2:] if raw.startswith("00") else raw)
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if 8 <= len(e164) - 1 <= 15:
+            assert macro_results[raw] == (e164, phonenumbers.is_valid_number(number))
+
+
+def test_a_foreign_number_without_an_international_prefix_is_not_guessed(
+    macro_results,
+):
+    # 20 7946 0958 is London only with +44 in front; read bare it is no number
+    assert _oracle("20 7946 0958") == (None, False)
+    assert macro_results.get("+1 234") == (None, False)
 
 
 def test_extensions_are_stripped_before_normalising(macro_results):

@@ -20,8 +20,8 @@ crm_companies as (
         email,
         city,
         address,
-        cast(null as {{ dbt.type_string() }}) as address_2,
-        cast(null as {{ dbt.type_string() }}) as postcode,
+        address_2,
+        postcode,
         updated_at
 
     from {{ ref('stg_crm__companies') }}
@@ -46,7 +46,7 @@ onec_organisations as (
         city,
         address,
         cast(null as {{ dbt.type_string() }}) as address_2,
-        cast(null as {{ dbt.type_string() }}) as postcode,
+        postcode,
         updated_at
 
     from {{ ref('stg_onec__counterparties') }}

@@ -23,8 +23,8 @@ crm_contacts as (
         iin_sex as sex,
         city,
         address,
-        cast(null as {{ dbt.type_string() }}) as address_2,
-        cast(null as {{ dbt.type_string() }}) as postcode,
+        address_2,
+        postcode,
         case
             when company_id is not null
                 then {{ dbt.concat(["'crm:companies:'", 'branch', "':'", 'cast(company_id as ' ~ dbt.type_string() ~ ')']) }}
@@ -50,6 +50,8 @@ onec_counterparties as (
         email,
         city,
         address,
+        postcode,
+        birth_date,
         updated_at
 
     from {{ ref('stg_onec__counterparties') }}
@@ -108,12 +110,13 @@ onec_private_persons as (
         email,
         bin_iin as iin,
         bin_iin_is_valid as iin_is_valid,
-        iin_birth_date as birth_date,
+        -- 1C keeps a private person's birth date; the IIN's is the fallback
+        coalesce(birth_date, iin_birth_date) as birth_date,
         iin_sex as sex,
         city,
         address,
         cast(null as {{ dbt.type_string() }}) as address_2,
-        cast(null as {{ dbt.type_string() }}) as postcode,
+        postcode,
         cast(null as {{ dbt.type_string() }}) as organisation_record_key,
         updated_at
 

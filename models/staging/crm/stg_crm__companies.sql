@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'companies') }}
+    select * from {{ landed_source('crm', 'companies') }}
 
 ),
 
@@ -17,7 +17,12 @@ renamed as (
         {{ clean_text('company_type') }} as company_type,
         {{ clean_text('industry') }} as industry,
         {{ clean_text('address') }} as address,
+        {{ clean_text('address_2') }} as address_2,
         {{ clean_text('address_city') }} as city,
+        {{ clean_text('address_postal_code') }} as postcode,
+        -- Bitrix24's ADDRESS_PROVINCE is the область, ADDRESS_REGION the район
+        coalesce({{ clean_text('address_province') }}, {{ clean_text('address_region') }}) as region,
+        {{ clean_text('address_country') }} as country,
         assigned_by_id as responsible_user_id,
         date_create as created_at,
         date_modify as updated_at,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'contacts') }}
+    select * from {{ landed_source('crm', 'contacts') }}
 
 ),
 
@@ -20,7 +20,12 @@ renamed as (
         {{ clean_text('source_id') }} as acquisition_source,
         {{ clean_text('post') }} as job_title,
         {{ clean_text('address') }} as address,
+        {{ clean_text('address_2') }} as address_2,
         {{ clean_text('address_city') }} as city,
+        {{ clean_text('address_postal_code') }} as postcode,
+        -- Bitrix24's ADDRESS_PROVINCE is the область, ADDRESS_REGION the район
+        coalesce({{ clean_text('address_province') }}, {{ clean_text('address_region') }}) as region,
+        {{ clean_text('address_country') }} as country,
         company_id,
         assigned_by_id as responsible_user_id,
         date_create as created_at,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('crm', 'deals') }}
+    select * from {{ landed_source('crm', 'deals') }}
 
 ),
 

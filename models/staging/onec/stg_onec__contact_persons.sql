@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'contact_persons') }}
+    select * from {{ landed_source('onec', 'contact_persons') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'counterparties') }}
+    select * from {{ landed_source('onec', 'counterparties') }}
 
 ),
 
@@ -36,6 +36,9 @@ renamed as (
         {{ list_first(normalize_email_list(split_multi_value('email'))) }} as email,
         {{ clean_text('address') }} as address,
         {{ clean_text('city') }} as city,
+        {{ clean_text('postcode') }} as postcode,
+        -- ДатаРождения: 1C keeps it for private persons; null in an older export
+        birth_date,
         created_date as created_on,
         modified_at as updated_at,
         coalesce(deletion_mark = 'Да', false) as is_marked_for_deletion

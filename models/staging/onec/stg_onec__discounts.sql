@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'discounts') }}
+    select * from {{ landed_source('onec', 'discounts') }}
 
 ),
 

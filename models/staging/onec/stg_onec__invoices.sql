@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'invoices') }}
+    select * from {{ landed_source('onec', 'invoices') }}
 
 ),
 
@@ -13,11 +13,7 @@ renamed as (
         date as invoiced_on,
         {{ clean_text('counterparty_code') }} as counterparty_code,
         {{ clean_text('branch') }} as branch_name,
-        case {{ clean_text('branch') }}
-            when 'Алматы' then 'almaty'
-            when 'Астана' then 'astana'
-            when 'Шымкент' then 'shymkent'
-        end as branch,
+        {{ onec_branch('branch') }} as branch,
         amount,
         vat_amount,
         {{ clean_text('currency') }} as currency,

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'payments') }}
+    select * from {{ landed_source('onec', 'payments') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'returns') }}
+    select * from {{ landed_source('onec', 'returns') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('onec', 'shipments') }}
+    select * from {{ landed_source('onec', 'shipments') }}
 
 ),
 

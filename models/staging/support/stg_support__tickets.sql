@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('support', 'tickets') }}
+    select * from {{ landed_source('support', 'tickets') }}
 
 ),
 

@@ -22,7 +22,7 @@ with
 
 source as (
 
-    select * from {{ source('telephony', 'calls') }}
+    select * from {{ landed_source('telephony', 'calls') }}
 
 ),
 

@@ -37,7 +37,17 @@ cases (raw_phone, expected_e164, expected_is_valid, expected_extension) as (
         -- ten digits starting 8 are a Russian area code (877 Adygea), not a trunk prefix
         ('8777123456', '+78777123456', true, null),
         ('877712345678', null, false, null),
-        ('+1 212 555 01 23', null, false, null),
+        -- other countries: kept in E.164 after "+" or "00"; only the shape is checked
+        ('+1 212 555 01 23', '+12125550123', true, null),
+        ('+44 20 7946 0958', '+442079460958', true, null),
+        ('0044 20 7946 0958', '+442079460958', true, null),
+        ('+44 (0)20 7946 0958 ext 12', '+442079460958', true, '12'),
+        ('+61 2 9876 5432', '+61298765432', true, null),
+        ('+49 30 123456', '+4930123456', true, null),
+        ('007 777 123 45 67', '+77771234567', true, null),
+        ('+1 234', null, false, null),
+        ('+49 1234 5678 9012 3456', null, false, null),
+        ('20 7946 0958', null, false, null),
         ('+7 177 123 45 67', null, false, null),
         ('5771234567', null, false, null),
         ('8 777 abc 45 67', null, false, null),

@@ -19,10 +19,11 @@ from customer360.bitrix24_standin.samples import (
     seed_document,
     write_seed,
 )
-from customer360.settings import CrmPortal, SettingsError
+from customer360.settings import CrmPortal, Settings, SettingsError
 from pipelines.common.contracts import SchemaDriftError
 from pipelines.common.rejects import REJECTS_COLUMNS
 from pipelines.crm import CrmAuthError, CrmRequestError, crm_source
+from pipelines.ingest import IngestReport, land_source
 
 
 def _standin_counts(standin: StandinHandle, entity) -> int:
@@ -191,23 +192,79 @@ def test_wrong_token_is_a_clear_auth_error_without_the_token(
     assert standin.portal("almaty").stats()["auth_failures"] == 1
 
 
-def test_a_new_custom_field_stops_the_load_naming_source_table_column(
-    standin: StandinHandle, warehouse: Warehouse
+def test_a_new_field_is_landed_as_text_and_reported_as_a_new_column(
+    standin: StandinHandle, warehouse: Warehouse, tmp_path
 ) -> None:
-    warehouse.load(standin.crm_portals())
-    standin.portal("astana").store.update(CONTACT, 3, {"UF_CRM_LOYALTY": "gold"})
-    with pytest.raises(Exception) as caught:
-        warehouse.load(standin.crm_portals())
-    drift = next(e for e in causes(caught.value) if isinstance(e, SchemaDriftError))
-    assert (drift.source, drift.table, drift.appeared) == (
-        "crm",
-        "contacts",
-        ["UF_CRM_LOYALTY"],
+    settings = Settings(
+        project_dir=tmp_path,
+        warehouse_path=warehouse.path,
+        landing_dir=tmp_path / "landing",
+        ground_truth_dir=tmp_path / "ground_truth",
+        crm_portals=standin.crm_portals(),
+        crm_standin_dir=tmp_path / "standin",
     )
-    assert "UF_CRM_LOYALTY" in str(drift)
+    first = land_source("crm", settings, progress=None)
+    assert first.new_columns == {}
+    # a custom field a manager added on one portal, holding a list on another record
+    standin.portal("astana").store.update(CONTACT, 3, {"UF_CRM_LOYALTY": "gold"})
+    standin.portal("almaty").store.update(
+        CONTACT, 4, {"UF_CRM_LOYALTY": ["gold", "silver"]}
+    )
+
+    second = land_source("crm", settings, progress=None)
+
+    assert second.new_columns == {"contacts": ["uf_crm_loyalty"]}
+    summary = IngestReport(sources=[second]).format()
+    assert "crm contacts: new column(s) landed: uf_crm_loyalty" in summary
+    assert warehouse.rows(
+        "select branch, id, uf_crm_loyalty from raw_crm.contacts "
+        "where uf_crm_loyalty <> '' order by branch"
+    ) == [("almaty", 4, '["gold", "silver"]'), ("astana", 3, "gold")]
+    (column_type,) = warehouse.rows(
+        "select data_type from information_schema.columns where table_schema = "
+        "'raw_crm' and table_name = 'contacts' and column_name = 'uf_crm_loyalty'"
+    )[0]
+    assert column_type == "VARCHAR"
+    # reported once: the next load lands into the column it made
+    standin.portal("astana").store.update(CONTACT, 5, {"UF_CRM_LOYALTY": "silver"})
+    third = land_source("crm", settings, progress=None)
+    assert third.new_columns == {} and third.landed["contacts"] == 1
 
 
-def test_a_missing_field_stops_the_load(
+def test_documented_address_fields_land_in_their_columns_sent_or_not(
+    start: Callable[..., StandinHandle], warehouse: Warehouse, tmp_path
+) -> None:
+    landing = tmp_path / "addresses"
+    document = seed_document("almaty", contacts=2, companies=1)
+    document["contacts"][0].update(
+        ADDRESS_2="кв. 12",
+        ADDRESS_POSTAL_CODE="050000",
+        ADDRESS_REGION="Медеуский район",
+        ADDRESS_PROVINCE="Алматинская область",
+        ADDRESS_COUNTRY="Казахстан",
+        ADDRESS_COUNTRY_CODE="KZ",
+    )
+    document["companies"][0].update(ADDRESS_POSTAL_CODE="100008")
+    write_seed(landing, "almaty", document)
+    standin = start(seed_from=landing)
+
+    _, tally = warehouse.load(standin.crm_portals()[:1])
+
+    assert warehouse.rows(
+        "select address_2, address_postal_code, address_region, address_province, "
+        "address_country from raw_crm.contacts order by id"
+    ) == [
+        ("кв. 12", "050000", "Медеуский район", "Алматинская область", "Казахстан"),
+        (None, None, None, None, None),
+    ]
+    assert warehouse.rows(
+        "select address_postal_code, address_2 from raw_crm.companies"
+    ) == [("100008", None)]
+    # documented fields are the contract, not news; the country code is beyond it
+    assert tally.extra_fields == {"contacts": {"address_country_code"}}
+
+
+def test_a_field_the_models_read_that_disappears_stops_the_load(
     start: Callable[..., StandinHandle], warehouse: Warehouse, tmp_path
 ) -> None:
     landing = tmp_path / "missing"
@@ -219,6 +276,32 @@ def test_a_missing_field_stops_the_load(
         warehouse.load(standin.crm_portals()[:1])
     drift = next(e for e in causes(caught.value) if isinstance(e, SchemaDriftError))
     assert (drift.table, drift.missing) == ("contacts", ["POST"])
+    assert "missing column(s) 'POST'" in str(drift)
+    assert "raw_crm" not in {
+        s
+        for (s,) in warehouse.rows(
+            "select table_schema from information_schema.tables "
+            "where table_name = 'contacts'"
+        )
+    }
+
+
+def test_a_field_the_models_read_that_changes_type_stops_the_load(
+    start: Callable[..., StandinHandle], warehouse: Warehouse, tmp_path
+) -> None:
+    landing = tmp_path / "changed"
+    document = seed_document("almaty", contacts=3)
+    # a portal whose PHONE is no longer Bitrix24's list of values
+    document["contacts"][2]["PHONE"] = "+7 777 000 00 03"
+    document["contacts"][1]["COMPANY_ID"] = ["1", "2"]
+    write_seed(landing, "almaty", document)
+    standin = start(seed_from=landing)
+    with pytest.raises(Exception) as caught:
+        warehouse.load(standin.crm_portals()[:1])
+    drift = next(e for e in causes(caught.value) if isinstance(e, SchemaDriftError))
+    assert drift.table == "contacts"
+    assert drift.changed == {"COMPANY_ID": "a single value, now list"}
+    assert "changed type: 'COMPANY_ID' (a single value, now list)" in str(drift)
 
 
 def test_bad_records_become_rejects_and_read_equals_landed_plus_rejected(
