@@ -67,10 +67,14 @@ OPTIONAL_COLUMNS: dict[str, str] = {
 # the dbt macro translit_key (which already turns Cyrillic into Latin and folds
 # zh/j, kh/h, ts/c, ya/ia, y/i, x/ks, w/v, q/k): ph/f, ck/k, th/t, c/k (so ts/c/k
 # meet), j/i (j/y/i), kh/h, and the English spellings of sounds that Russian writes
-# with one letter (wh and w/в or у, ee and ea/и, oo/у, -tion/шн). `ch` and `sh` are
-# held apart first so that c/k and h do not break them; doubled letters collapse
-# last (Harrington / Харингтон). Word-initial u before a vowel is a w typed as у
-# (Уильям / William, Уэстмид / Westmead).
+# with one letter (wh and w/в or у, qu/кв, ee and ea/и, oo/у, -tion/шн, a soft
+# c/с). `ch` and `sh` are held apart first so that c/k and h do not break them;
+# doubled letters collapse last (Harrington / Харингтон). A word-initial u before
+# a vowel is a w typed as у (Уильям / William, Уэстмид / Westmead).
+#
+# Folding j/y/i also folds Жанна (translit `jana`) with Яна (`iana`): the exact
+# transliterated spelling is compared at a level of its own above "the same name by
+# sound", so EM weighs the difference.
 _PHONETIC_FOLDS: tuple[tuple[str, str], ...] = (
     ("shch", "sh"),
     ("sch", "sh"),
@@ -86,6 +90,7 @@ _PHONETIC_FOLDS: tuple[tuple[str, str], ...] = (
     ("kh", "h"),
     ("ts", "c"),
     ("c", "k"),
+    ("qu", "kv"),
     ("q", "k"),
     ("x", "ks"),
     ("w", "v"),
@@ -131,6 +136,8 @@ def _fold_sql(expression: str) -> str:
     folded = f"regexp_replace({folded}, '[^a-z0-9]+', ' ', 'g')"
     # у typed for w at the start of a word, before the w/v fold makes both v
     folded = f"regexp_replace({folded}, '(^| )u([aeio])', '\\1v\\2', 'g')"
+    # a soft c (before e, i, y) is heard as с: Century / Сенчури
+    folded = f"regexp_replace({folded}, 'c([eiy])', 's\\1', 'g')"
     for variant, canonical in _PHONETIC_FOLDS:
         folded = f"replace({folded}, '{variant}', '{canonical}')"
     for letter in string.ascii_lowercase:

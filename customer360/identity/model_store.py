@@ -185,8 +185,14 @@ def train_if_needed(
     organisation_clusters: pa.Table | None = None,
     log: Any = print,
 ) -> pa.Table:
-    """The new model row(s) of this build: one when it trains, none otherwise."""
+    """The new model row(s) of this build: one when it trains, none otherwise.
+
+    A company without any such records (no organisations at all) trains nothing and
+    is not warned about: there is nothing to match.
+    """
     sketch = record_sketch(records)
+    if not sketch:
+        return empty_models()
     reason = retrain_reason(models, sketch, force)
     if reason is None:
         return empty_models()

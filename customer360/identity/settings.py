@@ -370,6 +370,11 @@ PERSON_BLOCKING_KEYS: list[BlockingKey] = [
         why="every name word misspelled by ear (vowels differ), same postcode",
     ),
     BlockingKey(
+        "house_town",
+        "house_numbers[1] || '|' || substr(city, 1, 3)",
+        why="name, street and postcode all mistyped: one house number in one town",
+    ),
+    BlockingKey(
         "name_word_house",
         "list_transform(name_words, lambda w: w || '|' || city || '|'"
         " || house_numbers[1])",

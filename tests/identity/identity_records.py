@@ -23,6 +23,7 @@ PERSON_COLUMNS = {
     "iin": pa.string(), "iin_is_valid": pa.bool_(), "birth_date": pa.date32(),
     "sex": pa.string(), "city": pa.string(), "address": pa.string(),
     "organisation_record_key": pa.string(), "updated_at": pa.timestamp("us"),
+    "postcode": pa.string(),
 }  # fmt: skip
 ORGANISATION_COLUMNS = {
     "record_key": pa.string(), "source_system": pa.string(),
