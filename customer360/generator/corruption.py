@@ -378,12 +378,11 @@ class Corruptor:
         self._count("address_missing", missing)
         if missing:
             return ""
-        restyled = _restyled(address)
-        if restyled:
+        if any(pattern.search(address) for pattern, _ in _RESTYLES):
             hit = rng.random() < harsh.ADDRESS_RESTYLED_RATE
             self._count("address_restyled", hit)
             if hit:
-                address = pick(rng, restyled)
+                address = pick(rng, _restyled(address))
         shortened = _shortened(address)
         if shortened:
             hit = rng.random() < harsh.ADDRESS_PART_MISSING_RATE
@@ -549,26 +548,38 @@ def _without_a_word(rng: random.Random, text: str) -> str:
     return " ".join(words)
 
 
+def _spelled_out(match: re.Match) -> str:
+    return ABBREVIATIONS[match.group(1)] + " "
+
+
+def _abbreviated(match: re.Match) -> str:
+    return _ABBREVIATION_OF[match.group(1)] + ". "
+
+
+_ABBREVIATION_OF = {word: abbreviation for abbreviation, word in ABBREVIATIONS.items()}
+# (pattern, replacement): each match is one way of restyling the address
+_RESTYLES = (
+    (_ABBREVIATED, _spelled_out),  # ул. → улица
+    (_SPELLED_OUT, _abbreviated),  # проспект → пр.
+    (_STREET_TYPE_FIRST, r"\2 \1"),  # ул. Абая → Абая ул.
+    (_CITY_FIRST, r"\2, \1"),  # г. Алматы, ул. Абая, 5 → ул. Абая, 5, г. Алматы
+    (_HOUSE_DASH_FLAT, r"д. \1, кв. \2"),  # Абая 12-5 → Абая д. 12, кв. 5
+    (_DOT_SPACE, "."),  # ул. Абая → ул.Абая
+)
+
+
 def _restyled(address: str) -> list[str]:
     """Every way of writing the address with one abbreviation or order changed."""
     variants = []
-    for match in _ABBREVIATED.finditer(address):
-        spelled = ABBREVIATIONS[match.group(1)] + " "
-        variants.append(address[: match.start()] + spelled + address[match.end() :])
-    short = {word: abbreviation for abbreviation, word in ABBREVIATIONS.items()}
-    for match in _SPELLED_OUT.finditer(address):
-        abbreviated = short[match.group(1)] + ". "
-        variants.append(address[: match.start()] + abbreviated + address[match.end() :])
-    for pattern, replacement in (
-        (_STREET_TYPE_FIRST, r"\2 \1"),  # ул. Абая → Абая ул.
-        (_CITY_FIRST, r"\2, \1"),  # г. Алматы, ул. Абая, 5 → ул. Абая, 5, г. Алматы
-        (_HOUSE_DASH_FLAT, r"д. \1, кв. \2"),  # Абая 12-5 → Абая д. 12, кв. 5
-        (_DOT_SPACE, "."),  # ул. Абая → ул.Абая
-    ):
+    for pattern, replacement in _RESTYLES:
         for match in pattern.finditer(address):
-            changed = match.expand(replacement)
+            changed = (
+                replacement(match)
+                if callable(replacement)
+                else match.expand(replacement)
+            )
             variants.append(address[: match.start()] + changed + address[match.end() :])
-    return [variant for variant in variants if variant != address]
+    return variants
 
 
 def _shortened(address: str) -> list[str]:
