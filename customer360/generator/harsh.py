@@ -77,7 +77,7 @@ EMAIL_TYPO_RATE = 0.05  # a typo in the part before the @
 # FEBRL soc_sec_id: 7% per record, sub 0.50, trans 0.40; no missing, but a CRM
 # field nobody has to fill stays empty
 IIN_BIN_MISSING_RATE = 0.03
-IIN_BIN_TYPO_RATE = 0.06  # may still pass the checksum (about 1 in 11)
+IIN_BIN_TYPO_RATE = 0.06  # about 6% of them still pass the checksum
 
 # --- more duplicates --------------------------------------------------------------
 # FEBRL data set 3: 2,000 originals and 3,000 duplicates, up to 5 per original,
