@@ -7,9 +7,11 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 C360 := $(BIN)/c360
 
-# demo size and seed: `make demo CUSTOMERS=100000 SEED=7`
+# demo size, seed and corruption profile: `make demo CUSTOMERS=100000 SEED=7`,
+# `make demo PROFILE=harsh` (docs/demo_data.md)
 CUSTOMERS ?= 10000
 SEED ?= 42
+PROFILE ?= default
 # the local Bitrix24 stand-in's webhook token; a real portal's token comes from
 # the environment or the git-ignored .secrets.toml, never from this file
 export C360_CRM_WEBHOOK_TOKEN ?= demo-webhook-token
@@ -31,7 +33,7 @@ demo: venv ## generate demo data, start the CRM stand-in, run the main job end t
 	@# new demo data is a new company: start its warehouse (and the pipelines' cursors
 	@# kept in it) afresh, or a second demo of another size would land only a diff
 	rm -rf data/warehouse
-	$(C360) generate --customers $(CUSTOMERS) --seed $(SEED)
+	$(C360) generate --customers $(CUSTOMERS) --seed $(SEED) --profile $(PROFILE)
 	$(C360) crm seed --reseed
 	@set -euo pipefail; \
 	$(C360) crm serve > data/crm_standin.log 2>&1 & standin=$$!; \

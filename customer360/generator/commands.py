@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from customer360.generator.corruption import PROFILES
 from customer360.generator.runner import MAX_CUSTOMERS, generate
 
 
@@ -55,6 +56,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="days of changes after the base data set (default 0)",
     )
     parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="default",
+        help="how hard the records are corrupted: default, or harsh (FEBRL-like "
+        "typos, swaps, missing values, more duplicates; docs/demo_data.md)",
+    )
+    parser.add_argument(
         "--landing-dir",
         type=Path,
         default=None,
@@ -84,9 +92,10 @@ def handle_generate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    profile = "" if args.profile == "default" else f", profile {args.profile}"
     print(
         f"generating {args.customers:,} customers into {landing_dir} "
-        f"(truth: {ground_truth_dir})"
+        f"(truth: {ground_truth_dir}{profile})"
     )
     report = generate(
         landing_dir,
@@ -94,6 +103,7 @@ def handle_generate(args: argparse.Namespace) -> int:
         customers=args.customers,
         seed=args.seed,
         increments=args.increments,
+        profile=args.profile,
         progress=lambda message: print(f"  {message}", flush=True),
     )
     print(report.format())

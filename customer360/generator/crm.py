@@ -158,6 +158,8 @@ class _Portal:
 
 
 class CrmWriter:
+    corruption = None  # a corruption.Corruptor when a harsher profile is chosen
+
     def __init__(
         self, landing_dir: Path, truth: GroundTruthWriter, tally: Tally
     ) -> None:
@@ -420,6 +422,8 @@ class CrmWriter:
                 pending.append(
                     (portal, "deals", record, customer_type, customer.entity_id)
                 )
+        if self.corruption is not None:
+            self.corruption.crm_records(self, pending)
         for day, change_rng in changes:
             _apply_change(
                 change_rng,

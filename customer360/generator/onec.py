@@ -131,6 +131,8 @@ class OnecFootprint:
 
 
 class OnecWriter:
+    corruption = None  # a corruption.Corruptor when a harsher profile is chosen
+
     def __init__(
         self, landing_dir: Path, truth: GroundTruthWriter, tally: Tally
     ) -> None:
@@ -154,6 +156,8 @@ class OnecWriter:
         self._next_number: dict[tuple[str, str], int] = {}
 
     def _write(self, table: str, row: list[str]) -> None:
+        if self.corruption is not None:
+            self.corruption.onec_row(table, row)
         self._writers[table].writerow(row)
         self.rows[table] += 1
 
@@ -186,6 +190,8 @@ class OnecWriter:
             self._next_code += 1
             footprint.codes.append(code)
             row = self._counterparty(rng, customer, code, copy > 0, last_day)
+            if self.corruption is not None:
+                self.corruption.counterparty(row)
             if copy == 0:
                 for day, change_rng in changes:
                     _change_counterparty(change_rng, day, row)

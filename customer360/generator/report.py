@@ -36,6 +36,7 @@ class GenerationReport:
     customers: int
     seed: int
     increments: int
+    profile: str = "default"
     seconds: float = 0.0
     rows_per_file: dict[str, int] = field(default_factory=dict)
     mess_rates: list[MessRate] = field(default_factory=list)
@@ -51,7 +52,9 @@ class GenerationReport:
     def format(self) -> str:
         lines = [
             f"generated {self.customers:,} customers (seed {self.seed}, "
-            f"{self.increments} increments) in {self.seconds:.1f} s: "
+            f"{self.increments} increments"
+            + (f", profile {self.profile}" if self.profile != "default" else "")
+            + f") in {self.seconds:.1f} s: "
             f"{self.total_rows:,} rows, {self.rows_per_second:,.0f} rows/s",
             "",
             "rows per file:",

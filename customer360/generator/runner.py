@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from customer360.generator import mess
+from customer360.generator import corruption, mess
 from customer360.generator.crm import BranchFootprint, CrmWriter
 from customer360.generator.ground_truth import GroundTruthWriter
 from customer360.generator.increments import DayPlan, IncrementPlan
@@ -110,24 +110,32 @@ def generate(
     seed: int = 42,
     increments: int = 0,
     progress: Callable[[str], None] | None = None,
+    profile: str = "default",
 ) -> GenerationReport:
-    """Write one company's source data: `customers` customers, `increments` days on."""
+    """Write one company's source data: `customers` customers, `increments` days on.
+
+    `profile` "harsh" corrupts the person and organisation records further
+    (corruption.py); "default" writes exactly what the writers type.
+    """
     if not 1 <= customers <= MAX_CUSTOMERS:
         raise ValueError(
             f"customers must be between 1 and {MAX_CUSTOMERS:,}, got {customers:,}"
         )
     if increments < 0:
         raise ValueError(f"increments must be 0 or more, got {increments}")
+    tally = Tally()
+    corruptor = corruption.corruptor_for(profile, seed, tally)  # checks the name
     started = time.perf_counter()
     landing_dir, ground_truth_dir = Path(landing_dir), Path(ground_truth_dir)
     _clear(landing_dir, ground_truth_dir)
-    tally = Tally()
     truth = GroundTruthWriter(ground_truth_dir)
     world = WorldBuilder(seed)
     crm = CrmWriter(landing_dir, truth, tally)
     onec = OnecWriter(landing_dir, truth, tally)
     cdr = CdrWriter(landing_dir, truth, tally, world.phone_book)
     tickets = TicketWriter(landing_dir, truth, tally)
+    crm.corruption = onec.corruption = cdr.corruption = corruptor
+    tickets.corruption = corruptor
     plan = IncrementPlan(seed, customers, increments)
     remembered: dict[int, _Remembered] = {}
 
@@ -215,7 +223,9 @@ def generate(
     cdr.close()
     tickets.close()
     truth.close()
-    report = GenerationReport(customers=customers, seed=seed, increments=increments)
+    report = GenerationReport(
+        customers=customers, seed=seed, increments=increments, profile=profile
+    )
     report.rows_per_file.update(crm.rows())
     report.rows_per_file.update(onec.file_rows())
     report.rows_per_file.update(cdr.file_rows())
@@ -226,6 +236,11 @@ def generate(
         MessRate(name, documented, tally.rate(key), tally.chances[key])
         for name, documented, key in MEASURED_RATES
     ]
+    if corruptor is not None:
+        report.mess_rates += [
+            MessRate(name, documented, tally.rate(key), tally.chances[key])
+            for name, documented, key in corruption.MEASURED_RATES
+        ]
     report.seconds = time.perf_counter() - started
     return report
 

@@ -72,6 +72,8 @@ class TicketState:
 
 
 class TicketWriter:
+    corruption = None  # a corruption.Corruptor when a harsher profile is chosen
+
     def __init__(
         self, landing_dir: Path, truth: GroundTruthWriter, tally: Tally
     ) -> None:
@@ -140,6 +142,8 @@ class TicketWriter:
         subject, tags = pick(rng, SUBJECTS)
         ticket_id = self._next_id
         self._next_id += 1
+        if entity_id and self.corruption is not None:
+            self.corruption.requester(ticket_id, requester)
         created_seconds = between(rng, 3 * 3600, 21 * 3600)
         updated = min(day + between(rng, 0, 6), last_day)
         if updated == day:

@@ -55,6 +55,8 @@ _DIALLED = ("87771234567", "8 (777) 123-45-67", "+7 777 123 45 67", "7771234567"
 
 
 class CdrWriter:
+    corruption = None  # a corruption.Corruptor when a harsher profile is chosen
+
     def __init__(
         self,
         landing_dir: Path,
@@ -112,6 +114,8 @@ class CdrWriter:
                 name = f"{caller.first} {caller.last}"
                 if rng.random() < mess.LATIN_SPELLING_RATE:
                     name = names.transliterate(name)
+            if name and self.corruption is not None:
+                name = self.corruption.caller_name(uniqueid, name)
             clid = f'"{name}" <{src}>' if name else f"<{src}>"
             dst = extension if rng.random() < 0.5 else OFFICE_LINES[branch]
             row = [

@@ -54,13 +54,16 @@ class DataSet:
             return list(csv.DictReader(handle))
 
 
-def _generate(root: Path, customers: int, seed: int, increments: int) -> DataSet:
+def _generate(
+    root: Path, customers: int, seed: int, increments: int, profile: str = "default"
+) -> DataSet:
     report = generate(
         root / "landing",
         root / "truth",
         customers=customers,
         seed=seed,
         increments=increments,
+        profile=profile,
     )
     return DataSet(root / "landing", root / "truth", report)
 
@@ -78,3 +81,14 @@ def one_day_later(tmp_path_factory: pytest.TempPathFactory) -> DataSet:
 @pytest.fixture(scope="session")
 def two_days_later(tmp_path_factory: pytest.TempPathFactory) -> DataSet:
     return _generate(tmp_path_factory.mktemp("day2"), CUSTOMERS, SEED, 2)
+
+
+@pytest.fixture(scope="session")
+def harsh(tmp_path_factory: pytest.TempPathFactory) -> DataSet:
+    """The base data set's world under the harsh corruption profile."""
+    return _generate(tmp_path_factory.mktemp("harsh"), CUSTOMERS, SEED, 0, "harsh")
+
+
+@pytest.fixture(scope="session")
+def harsh_one_day_later(tmp_path_factory: pytest.TempPathFactory) -> DataSet:
+    return _generate(tmp_path_factory.mktemp("harsh_day1"), CUSTOMERS, SEED, 1, "harsh")

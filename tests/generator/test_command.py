@@ -58,3 +58,36 @@ def test_out_of_range_customer_counts_are_refused_clearly(
         _parser().parse_args(["generate", "--customers", value])
     assert stopped.value.code == 2
     assert "--customers" in capsys.readouterr().err
+
+
+def test_profile_harsh_is_chosen_on_the_command_line_and_its_rates_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _parser().parse_args(
+        [
+            "generate",
+            "--customers",
+            "100",
+            "--profile",
+            "harsh",
+            "--landing-dir",
+            str(tmp_path / "landing"),
+            "--ground-truth-dir",
+            str(tmp_path / "truth"),
+        ]
+    )
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "profile harsh" in out
+    assert "harsh: name parts swapped" in out and "harsh: phone digit typos" in out
+    assert _parser().parse_args(["generate"]).profile == "default"
+
+
+def test_an_unknown_profile_is_refused_clearly(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["generate", "--profile", "brutal"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "--profile" in err and "harsh" in err
