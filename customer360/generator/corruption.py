@@ -155,6 +155,8 @@ MEASURED_RATES = (
         harsh.BIRTH_DATE_YEAR_OFF_RATE,
         "harsh_birth_year",
     ),
+    ("harsh: postcodes missing", harsh.POSTCODE_MISSING_RATE, "harsh_postcode_missing"),
+    ("harsh: postcode digit typos", harsh.POSTCODE_TYPO_RATE, "harsh_postcode_typo"),
     ("harsh: records without phone", harsh.PHONE_MISSING_RATE, "harsh_phone_missing"),
     ("harsh: phone digit typos", harsh.PHONE_TYPO_RATE, "harsh_phone_typo"),
     ("harsh: records without e-mail", harsh.EMAIL_MISSING_RATE, "harsh_email_missing"),
@@ -238,6 +240,10 @@ class Corruptor:
         )
         row[at["Адрес"]] = self._address(rng, row[at["Адрес"]])
         row[at["Город"]] = self._city(rng, row[at["Город"]])
+        row[at["Индекс"]] = self._postcode(rng, row[at["Индекс"]])
+        born_text = row[at["ДатаРождения"]]
+        if born_text:
+            row[at["ДатаРождения"]] = self._onec_birth_date(rng, born_text)
 
     def onec_row(self, table: str, row: list[str]) -> None:
         """A 1C row as it is written: contact persons are corrupted here."""
@@ -252,11 +258,24 @@ class Corruptor:
         )
         born_text = row[at["ДатаРождения"]]
         if born_text:
-            day, month, year = map(int, born_text.split("."))
-            born = self._birth_date(rng, date(year, month, day))
-            row[at["ДатаРождения"]] = (
-                "" if born is None else f"{born.day:02d}.{born.month:02d}.{born.year}"
-            )
+            row[at["ДатаРождения"]] = self._onec_birth_date(rng, born_text)
+
+    def _onec_birth_date(self, rng: random.Random, born_text: str) -> str:
+        day, month, year = map(int, born_text.split("."))
+        born = self._birth_date(rng, date(year, month, day))
+        return "" if born is None else f"{born.day:02d}.{born.month:02d}.{born.year}"
+
+    def _postcode(self, rng: random.Random, postcode: str) -> str:
+        """Left out, or one digit mistyped; an empty one stays empty."""
+        if not postcode:
+            return postcode
+        missing = rng.random() < harsh.POSTCODE_MISSING_RATE
+        self._count("postcode_missing", missing)
+        if missing:
+            return ""
+        typo = rng.random() < harsh.POSTCODE_TYPO_RATE
+        self._count("postcode_typo", typo)
+        return digit_typo(rng, postcode, _PHONE_SUBSTITUTE_SHARE) if typo else postcode
 
     def caller_name(self, uniqueid: str, name: str) -> str:
         """The caller-ID name of a call ("Имя Фамилия")."""
@@ -289,6 +308,10 @@ class Corruptor:
             record["BIRTHDATE"] = "" if born is None else bitrix_date(day_of(born))
         record["ADDRESS"] = self._address(rng, record["ADDRESS"])
         record["ADDRESS_CITY"] = self._city(rng, record["ADDRESS_CITY"])
+        if "ADDRESS_POSTAL_CODE" in record:
+            record["ADDRESS_POSTAL_CODE"] = self._postcode(
+                rng, record["ADDRESS_POSTAL_CODE"]
+            )
         self._crm_multifields(rng, record)
         record["UF_CRM_IIN"] = self._iin_bin(rng, record["UF_CRM_IIN"])
 
@@ -296,6 +319,10 @@ class Corruptor:
         record["TITLE"] = self._title(rng, record["TITLE"])
         record["ADDRESS"] = self._address(rng, record["ADDRESS"])
         record["ADDRESS_CITY"] = self._city(rng, record["ADDRESS_CITY"])
+        if "ADDRESS_POSTAL_CODE" in record:
+            record["ADDRESS_POSTAL_CODE"] = self._postcode(
+                rng, record["ADDRESS_POSTAL_CODE"]
+            )
         self._crm_multifields(rng, record)
         record["UF_CRM_BIN"] = self._iin_bin(rng, record["UF_CRM_BIN"])
 

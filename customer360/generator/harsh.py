@@ -67,6 +67,12 @@ BIRTH_DATE_DIGIT_TYPO_RATE = 0.065  # one digit wrong, still a real calendar dat
 BIRTH_DATE_DAY_MONTH_SWAPPED_RATE = 0.04
 BIRTH_DATE_YEAR_OFF_RATE = 0.02  # a year too early or too late
 
+# --- postcodes (FEBRL postcode: 5% per record, sub and trans; miss_prob 0.05) ----
+POSTCODE_MISSING_RATE = (
+    0.05  # of filled postcodes (Bitrix24 ADDRESS_POSTAL_CODE, 1C Индекс)
+)
+POSTCODE_TYPO_RATE = 0.05  # one digit wrong or two swapped
+
 # --- phones, e-mail, IIN/BIN ------------------------------------------------------
 # FEBRL phone_number: 7% per record, sub 0.40, trans 0.30, miss_prob 0.05
 PHONE_MISSING_RATE = 0.05  # a record without any phone

@@ -9,9 +9,9 @@ company to another, so both are taken from the batch at hand:
   starting from a guess, each pair's match probability under the current prior is
   summed and divided by the number of pairs, until the prior stops moving (the EM
   update of a mixture's weight, with the model's m and u fixed). Pairs that no
-  blocking rule brings together, and pairs whose Bayes factor is below 1, are taken
-  to be non-matches: their probabilities are at most the prior itself, so they add
-  at most a few matches in total;
+  blocking rule brings together, and pairs below the Bayes factor the caller scores
+  down to, are taken to be non-matches: a pair with a Bayes factor b has a
+  probability of about b x the prior, so they add a few matches in all;
 - a threshold is chosen on the expected precision and recall that the same
   probabilities imply: with calibrated probabilities, a pair at 0.9 is a wrong
   merge one time in ten, so the expected number of wrong merges above a threshold is

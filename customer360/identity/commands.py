@@ -390,11 +390,12 @@ def evaluate_with_labels(settings: Settings) -> dict[str, Any]:
                 .arrow()
                 .read_all()
             )
+            # DuckDB 2.0: only a relation converts to Arrow; the name is one of
+            # ENTITY_TYPES, not user input
             decisions = (
-                con.execute(
-                    f"select record_key_l, record_key_r, decision, decided_at"
-                    f" from {DECISIONS_TABLE} where entity_type = ?",
-                    [entity],
+                con.sql(
+                    "select record_key_l, record_key_r, decision, decided_at"
+                    f" from {DECISIONS_TABLE} where entity_type = '{entity}'"
                 )
                 .arrow()
                 .read_all()
@@ -403,6 +404,34 @@ def evaluate_with_labels(settings: Settings) -> dict[str, Any]:
                 records, pairs, decisions, threshold
             )
         return reports
+    finally:
+        con.close()
+
+
+def threshold_curves(settings: Settings) -> dict[str, list[tuple[float, Any]]]:
+    """Per entity type: the clusters redrawn from the kept pairs at each candidate
+    threshold (no reviewer decisions), scored against the ground truth, to compare
+    the threshold the model chose without truth with the others."""
+    from customer360.identity.calibration import CANDIDATE_THRESHOLDS
+    from customer360.identity.evaluate import evaluate, load_truth
+    from customer360.identity.resolve import clusters_at_threshold
+
+    truth = load_truth(settings.ground_truth_dir)
+    con = _connect(settings)
+    try:
+        curves = {}
+        for entity in ENTITY_TYPES:
+            records = (
+                con.sql(f"select record_key from {CLUSTER_MODELS[entity]}")
+                .arrow()
+                .read_all()
+            )
+            pairs = con.sql(f"select * from {PAIRS_MODELS[entity]}").arrow().read_all()
+            curves[entity] = [
+                (t, evaluate(clusters_at_threshold(records, pairs, t), truth))
+                for t in CANDIDATE_THRESHOLDS
+            ]
+        return curves
     finally:
         con.close()
 
@@ -433,6 +462,25 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{entity:<14} {report.format()}")
         if report.unmatched_records:
             print(f"{'':<14} ({report.unmatched_records:,} records not in the truth)")
+    if args.curve:
+        chosen = {
+            entity: next(
+                (
+                    r["match_threshold"]
+                    for r in reversed(rows)
+                    if r["status"] == "accepted"
+                ),
+                None,
+            )
+            for entity, rows in model_rows(settings).items()
+        }
+        for entity, curve in threshold_curves(settings).items():
+            print(f"{entity}: at each threshold (the model chose {chosen[entity]})")
+            for threshold, report in curve:
+                print(
+                    f"  {threshold:<5} precision {report.precision:.4f}"
+                    f"  recall {report.recall:.4f}  F1 {report.f1:.4f}"
+                )
     return 0
 
 
@@ -684,6 +732,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument(
+        "--curve",
+        action="store_true",
+        help="also score the clusters redrawn at each candidate threshold",
+    )
     evaluate.add_argument(
         "--labels",
         action="store_true",

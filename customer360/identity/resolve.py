@@ -46,6 +46,12 @@ ORGANISATION_MATCH_THRESHOLD = 0.8
 # added pairs are false (precision drops from 0.959 at 0.2 to 0.786 at 0.1), so a
 # reviewer would mostly reject them.
 REVIEW_LOWER_THRESHOLD = 0.2
+# The batch's prior is estimated from the pairs with a Bayes factor of at least 2^4.
+# A pair below that has a match probability of at most 16 x the prior (about 7e-5 at
+# 100,000 customers): the 1.5 million such pairs among 100,000 demo customers add 40
+# expected matches to 193,000, and leaving them out of the scored table makes
+# resolving the persons 20% faster (32.5 s -> 26.5 s).
+PRIOR_MIN_LOG2_BAYES_FACTOR = 4.0
 
 
 def match_threshold_for(entity_type: EntityType) -> float:
@@ -138,11 +144,12 @@ def resolve(
         batch_settings,
         log_level=logging.WARNING,
     )
-    # every pair the model finds more likely the same than not before the prior
-    # (Bayes factor >= 1): the pairs the batch's own prior is estimated from
+    # the pairs the batch's own prior is estimated from: every pair the model finds
+    # at least PRIOR_MIN_LOG2_BAYES_FACTOR bits more likely the same than not
     start_weight = math.log2(start_prior / (1 - start_prior))
     predictions = linker.inference.predict(
-        threshold_match_weight=start_weight, warning_mode="never"
+        threshold_match_weight=start_weight + PRIOR_MIN_LOG2_BAYES_FACTOR,
+        warning_mode="never",
     )
     con.execute(
         f"create table bayes as select *, match_weight - {start_weight} as log2_bf"

@@ -188,3 +188,51 @@ def test_train_to_files_writes_models_that_passed_and_leaves_the_committed_ones(
     # trained on 400 customers instead of 10,000: the prior and m/u move
     assert "prior:" in out and " -> " in out
     assert model_path("organisations").read_text() == committed  # untouched
+
+
+def test_labels_from_an_audit_estimate_precision_and_say_how_many_they_rest_on(
+    built_company: BuiltCompany,
+    c360_on,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from customer360.identity.commands import (
+        evaluate_with_labels,
+        list_audit_sample,
+        record_decision,
+    )
+    from customer360.identity.evaluate import load_truth
+    from customer360.settings import load_settings
+
+    company = built_company.copy_to(tmp_path / "company")
+    c360_on(company)
+    settings = load_settings()
+    truth = {
+        row["record_key"]: row["entity_id"]
+        for row in load_truth(company.ground_truth_dir).to_pylist()
+    }
+    audit = list_audit_sample(settings, "persons", 12)
+    assert len(audit) == 12
+    assert len({(r["record_key_l"], r["record_key_r"]) for r in audit}) == 12
+    # a reviewer who knows the truth labels every audited pair
+    expected_same = 0
+    for row in audit:
+        left, right = row["record_key_l"], row["record_key_r"]
+        same = truth.get(left) is not None and truth.get(left) == truth.get(right)
+        expected_same += same
+        record_decision(settings, left, right, "same" if same else "not_same")
+    report = evaluate_with_labels(settings)["persons"]
+    assert report.labels == 12
+    assert report.merged_and_same + report.merged_not_same == 12
+    assert report.merged_and_same == expected_same
+    assert report.precision == pytest.approx(expected_same / 12)
+    # the audited pairs are drawn from what the engine merged, and no longer offered
+    assert not {(r["record_key_l"], r["record_key_r"]) for r in audit} & {
+        (r["record_key_l"], r["record_key_r"])
+        for r in list_audit_sample(settings, "persons", 50)
+    }
+
+    assert main(["identity", "evaluate", "--labels"]) == 0
+    out = capsys.readouterr().out
+    assert "12 labelled pairs: precision" in out and "on 12 labels" in out
+    assert "organisations  no reviewer decisions yet" in out
