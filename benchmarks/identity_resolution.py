@@ -134,6 +134,7 @@ def ours(warehouse: Path) -> dict:
     )
     seconds = time.perf_counter() - started
     return {
+        **_accuracy(clusters, warehouse),
         "records": records.num_rows,
         "seconds": seconds,
         "training_seconds": trained_in,
@@ -175,15 +176,34 @@ def bare_splink(warehouse: Path) -> dict:
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=PERSON_MATCH_THRESHOLD
     )
+    seconds = time.perf_counter() - started
     found = con.sql(
         f"select count(distinct cluster_id) from {clusters.physical_name}"
     ).fetchall()[0][0]
+    assigned = (
+        con.sql(f"select record_key, cluster_id from {clusters.physical_name}")
+        .arrow()
+        .read_all()
+    )
     return {
+        **_accuracy(assigned, warehouse),
         "records": records.num_rows,
-        "seconds": time.perf_counter() - started,
+        "seconds": seconds,
         "clusters": found,
         "failed_em_passes": failed_passes,
     }
+
+
+def _accuracy(clusters, warehouse: Path) -> dict:
+    """Pairwise precision and recall against the generator's truth beside the
+    warehouse, when there is one (timed apart: evaluation is not resolution)."""
+    from customer360.identity.evaluate import evaluate
+
+    truth = warehouse.parent / "ground_truth"
+    if not (truth / "source_records.csv").exists():
+        return {}
+    report = evaluate(clusters, truth)
+    return {"precision": report.precision, "recall": report.recall, "f1": report.f1}
 
 
 def _run_apart(side: str, warehouse: Path) -> dict:
@@ -232,6 +252,13 @@ def main() -> None:
         f"  {bare_figures['clusters']:,} clusters"
         f"  ({bare_figures['failed_em_passes']} EM passes failed)"
     )
+    sides = (("customer360", ours_figures), ("bare Splink", bare_figures))
+    for label, figures in sides:
+        if "f1" in figures:
+            print(
+                f"  {label:<12} against the truth: precision {figures['precision']:.4f}"
+                f"  recall {figures['recall']:.4f}  F1 {figures['f1']:.4f}"
+            )
     ratio = ours_figures["seconds"] / bare_figures["seconds"]
     print(f"  ratio                 {ratio:7.2f}x (target: at most 2x)")
     print("  (peak memory includes loading the records from the warehouse)")
