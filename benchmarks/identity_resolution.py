@@ -208,10 +208,11 @@ def _accuracy(clusters, warehouse: Path) -> dict:
 
 def _run_apart(side: str, warehouse: Path) -> dict:
     """Run one side in a fresh process, so that each has its own peak memory."""
+    # stderr goes through, so that a side that fails says why
     output = subprocess.run(
         [sys.executable, __file__, "--side", side, "--warehouse", str(warehouse)],
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -223,7 +224,12 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, help="reuse this warehouse")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--side", choices=["ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.build_only:  # a child process: dbt-duckdb keeps the warehouse open
+        build_warehouse(args.customers, args.workdir)
+        return
 
     if args.side:  # a child process: one side, its figures as one JSON line
         figures = (ours if args.side == "ours" else bare_splink)(args.warehouse)
@@ -235,7 +241,14 @@ def main() -> None:
     if warehouse is None:
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="c360-identity-"))
         workdir.mkdir(parents=True, exist_ok=True)
-        warehouse = build_warehouse(args.customers, workdir)
+        # built in a process of its own: dbt-duckdb keeps its handle on the
+        # warehouse open for the life of the process, which would lock out the sides
+        subprocess.run(
+            [sys.executable, __file__, "--build-only"]
+            + ["--customers", str(args.customers), "--workdir", str(workdir)],
+            check=True,
+        )
+        warehouse = workdir / "warehouse.duckdb"
     ours_figures = _run_apart("ours", warehouse)
     bare_figures = _run_apart("bare", warehouse)
     print(f"\nidentity resolution on {ours_figures['records']:,} person records")
