@@ -6,6 +6,8 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 C360 := $(BIN)/c360
+# the demo equipment's own command: the generator and the Bitrix24 stand-in
+C360_DEMO := $(BIN)/c360-demo
 
 # demo size, seed and corruption profile: `make demo CUSTOMERS=100000 SEED=7`,
 # `make demo PROFILE=harsh` (docs/demo_data.md)
@@ -33,23 +35,23 @@ demo: venv ## generate demo data, start the CRM stand-in, run the main job end t
 	@# new demo data is a new company: start its warehouse (and the pipelines' cursors
 	@# kept in it) afresh, or a second demo of another size would land only a diff
 	rm -rf data/warehouse
-	$(C360) generate --customers $(CUSTOMERS) --seed $(SEED) --profile $(PROFILE)
-	$(C360) crm seed --reseed
+	$(C360_DEMO) generate --customers $(CUSTOMERS) --seed $(SEED) --profile $(PROFILE)
+	$(C360_DEMO) standin seed --reseed
 	@set -euo pipefail; \
-	$(C360) crm serve > data/crm_standin.log 2>&1 & standin=$$!; \
+	$(C360_DEMO) standin serve > data/crm_standin.log 2>&1 & standin=$$!; \
 	trap 'kill $$standin 2>/dev/null; wait $$standin 2>/dev/null || true' EXIT; \
-	$(C360) crm wait --timeout 30; \
+	$(C360_DEMO) standin wait --timeout 30; \
 	$(C360) run
 	$(C360) identity evaluate
 
-test: venv ## run the linters and the test suite
-	$(BIN)/ruff check .
+test: lint ## run the linters (as `make lint`) and the test suite
 	$(BIN)/pytest -q
 
-lint: venv ## ruff (Python) and sqlfluff (dbt SQL)
+lint: venv ## ruff (check and format), sqlfluff (dbt SQL) and the import-layer contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@if [ -n "$$(find models -name '*.sql' -print -quit)" ]; then $(BIN)/sqlfluff lint models; fi
+	$(BIN)/sqlfluff lint models
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: venv ## format the Python code
 	$(BIN)/ruff format .

@@ -1,4 +1,4 @@
-"""Benchmark: rows per second for `c360 generate` and `c360 ingest`, per source.
+"""Benchmark: rows per second for `c360-demo generate` and `c360 ingest`, per source.
 
     .venv/bin/python benchmarks/generate_and_ingest.py --customers 100000
 
@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from customer360.bitrix24_standin import RateLimit, start_standin
-from customer360.generator import generate
 from customer360.settings import CrmPortal, load_settings
+from demo.generator import generate
+from demo.standins.bitrix24 import RateLimit, start_standin
 from pipelines.ingest import land_source, warehouse_row_counts
-from pipelines.registry import SOURCES
+from pipelines.landing_sources import SOURCES
 
 TOKEN = "benchmark-token"
 

@@ -43,11 +43,11 @@ from benchmarks.febrl_landing import (  # noqa: E402
     spread,
     write_company,
 )
-from customer360.bitrix24_standin import RateLimit, start_standin  # noqa: E402
 from customer360.identity.calibration import CANDIDATE_THRESHOLDS  # noqa: E402
 from customer360.identity.evaluate import evaluate, load_truth  # noqa: E402
 from customer360.identity.resolve import clusters_at_threshold  # noqa: E402
 from customer360.settings import Settings  # noqa: E402
+from demo.standins.bitrix24 import RateLimit, start_standin  # noqa: E402
 
 TOKEN = "febrl-benchmark-token"
 

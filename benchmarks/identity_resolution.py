@@ -36,8 +36,11 @@ import duckdb
 from splink import DuckDBAPI, Linker, block_on
 
 from customer360.identity.features import EVENT_SOURCE_SYSTEMS, build_match_table
+from customer360.identity.model_definition import (
+    splink_settings,
+    training_blocking_rules,
+)
 from customer360.identity.resolve import PERSON_MATCH_THRESHOLD, resolve
-from customer360.identity.settings import splink_settings, training_blocking_rules
 from customer360.identity.train import EM_MAX_PAIRS, U_SAMPLE_PAIRS, train
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -47,9 +50,9 @@ def build_warehouse(customers: int, workdir: Path) -> Path:
     """Generate, land every source and build the person records with dbt."""
     from dbt.cli.main import dbtRunner
 
-    from customer360.bitrix24_standin import RateLimit, start_standin
-    from customer360.generator import generate
     from customer360.settings import Settings
+    from demo.generator import generate
+    from demo.standins.bitrix24 import RateLimit, start_standin
     from pipelines.ingest import land_source
 
     landing, truth = workdir / "landing", workdir / "ground_truth"

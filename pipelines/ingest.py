@@ -15,7 +15,7 @@ from customer360.settings import Settings, SettingsError
 from pipelines.common.contracts import SchemaDriftError
 from pipelines.common.destination import dataset_name, make_pipeline
 from pipelines.common.tally import SourceTally
-from pipelines.registry import SOURCES
+from pipelines.landing_sources import SOURCES
 
 Progress = Callable[[str], None]
 

@@ -17,9 +17,9 @@ import duckdb
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from customer360.bitrix24_standin import RateLimit, start_standin
-from customer360.generator import generate
 from customer360.settings import Settings
+from demo.generator import generate
+from demo.standins.bitrix24 import RateLimit, start_standin
 from pipelines.ingest import land_source
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]

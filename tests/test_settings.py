@@ -106,7 +106,7 @@ def test_1c_branch_names_come_from_the_file_or_the_environment(
 def test_settings_exports_give_dbt_the_branches(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from customer360.cli import main
+    from c360.main import main
 
     monkeypatch.setenv("C360_PROJECT_DIR", str(project))
     monkeypatch.setenv("C360_ONEC_BRANCHES", "Караганда=karaganda")

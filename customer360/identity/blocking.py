@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from customer360.identity.features import EntityType
-from customer360.identity.settings import MAX_BLOCK_RECORDS, blocking_keys
+from customer360.identity.model_definition import MAX_BLOCK_RECORDS, blocking_keys
 
 
 def add_blocking_keys(

@@ -22,9 +22,9 @@ from splink import DuckDBAPI, Linker
 
 from customer360.identity.calibration import estimate_prior
 from customer360.identity.deterministic import deterministic_pairs_sql
-from customer360.identity.engine import matching_connection
 from customer360.identity.features import EntityType, build_match_table
-from customer360.identity.settings import identifying_agreement_sql
+from customer360.identity.matching_connection import matching_connection
+from customer360.identity.model_definition import identifying_agreement_sql
 from customer360.identity.train import (
     PRIOR_KEY,
     TrainedModel,

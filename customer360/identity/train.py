@@ -51,9 +51,9 @@ from customer360.identity.checks import (
     em_converged,
     weights_are_bimodal,
 )
-from customer360.identity.engine import matching_connection
 from customer360.identity.features import EntityType, build_match_table
-from customer360.identity.settings import (
+from customer360.identity.matching_connection import matching_connection
+from customer360.identity.model_definition import (
     MAX_EM_ITERATIONS,
     prediction_blocking_rules,
     splink_settings,

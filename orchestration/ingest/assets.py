@@ -18,7 +18,7 @@ from orchestration.resources import Customer360Settings
 from pipelines.common.destination import dataset_name, make_pipeline
 from pipelines.common.tally import SourceTally
 from pipelines.ingest import land_source, warehouse_row_counts
-from pipelines.registry import SOURCES
+from pipelines.landing_sources import SOURCES
 
 LANDING_GROUP = "landing"
 _SHAPE_ONLY_PORTAL = CrmPortal("shape", "http://127.0.0.1", 1, token="never-sent")

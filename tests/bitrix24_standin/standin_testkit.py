@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from customer360.bitrix24_standin import RateLimit, StandinHandle
+from demo.standins.bitrix24 import RateLimit, StandinHandle
 
 TOKEN = "test-webhook-token"
 # generous enough that only the rate-limit test ever meets the limit

@@ -1,4 +1,4 @@
-"""`c360 crm serve` listens where settings point, checks the token, stops cleanly."""
+"""`c360-demo standin serve` listens where settings say, checks the token, stops."""
 
 from __future__ import annotations
 
@@ -13,18 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from customer360.bitrix24_standin import commands
 from customer360.settings import SettingsError
+from demo.standins.bitrix24 import commands
 
-# only this package's commands, so the test does not depend on the other groups
-RUNNER = """
-import argparse, sys
-from customer360.bitrix24_standin import commands
-parser = argparse.ArgumentParser(prog="c360")
-commands.register(parser.add_subparsers())
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.handler(args))
-"""
+# the `c360-demo` entry point, in a process of its own (it serves until a signal)
+RUNNER = "import sys; from demo.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def _free_port() -> int:
@@ -52,7 +45,7 @@ def test_serve_listens_on_the_configured_port_until_sigterm(
     port = _free_port()
     token = "cli-secret-token"
     process = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, "crm", "serve", "--seed-from", str(landing)],
+        [sys.executable, "-c", RUNNER, "standin", "serve", "--seed-from", str(landing)],
         env=_env(tmp_path, port, token),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -83,6 +76,6 @@ def test_serve_without_a_token_says_which_setting_to_set(
     monkeypatch.delenv("C360_CRM_WEBHOOK_TOKEN", raising=False)
     parser = argparse.ArgumentParser()
     commands.register(parser.add_subparsers())
-    args = parser.parse_args(["crm", "serve"])
+    args = parser.parse_args(["standin", "serve"])
     with pytest.raises(SettingsError, match="C360_CRM_WEBHOOK_TOKEN"):
         args.handler(args)

@@ -9,7 +9,7 @@ import pytest
 import requests
 from standin_testkit import Portal
 
-from customer360.bitrix24_standin import FaultConfig, RateLimit, StandinHandle
+from demo.standins.bitrix24 import FaultConfig, RateLimit, StandinHandle
 
 
 def test_rate_limit_answers_503_past_the_bucket_then_recovers(

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from standin_testkit import TOKEN, Portal
 
-from customer360.bitrix24_standin.samples import seed_document, stamp, write_seed
+from demo.standins.bitrix24.samples import seed_document, stamp, write_seed
 
 
 def test_list_pages_fifty_at_a_time_with_next_and_total(portal: Portal) -> None:

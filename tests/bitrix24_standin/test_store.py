@@ -9,15 +9,15 @@ from pathlib import Path
 
 from standin_testkit import Portal
 
-from customer360.bitrix24_standin import PortalStore, StandinHandle, commands
-from customer360.bitrix24_standin.entities import CONTACT
-from customer360.bitrix24_standin.samples import (
+from demo.standins.bitrix24 import PortalStore, StandinHandle, commands
+from demo.standins.bitrix24.entities import CONTACT
+from demo.standins.bitrix24.samples import (
     contact,
     seed_document,
     stamp,
     write_seed,
 )
-from customer360.bitrix24_standin.store import seed_store
+from demo.standins.bitrix24.store import seed_store
 
 
 def test_writes_survive_a_restart(
@@ -92,7 +92,7 @@ def test_seed_command_upserts_from_the_landing_folder(
     monkeypatch.setenv("C360_CRM_STANDIN_DIR", str(tmp_path / "store"))
     parser = argparse.ArgumentParser()
     commands.register(parser.add_subparsers())
-    args = parser.parse_args(["crm", "seed", "--seed-from", str(landing)])
+    args = parser.parse_args(["standin", "seed", "--seed-from", str(landing)])
     assert args.handler(args) == 0
     out = capsys.readouterr().out
     assert "crm/almaty: seeded" in out and "120 new" in out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from customer360.generator import GenerationReport, generate
+from demo.generator import GenerationReport, generate
 
 CUSTOMERS = 2_000
 SEED = 7

@@ -1,4 +1,4 @@
-"""`c360 generate`: arguments, validation and output."""
+"""`c360-demo generate`: arguments, validation and output."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from customer360.generator import commands
+from demo.generator import commands
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="c360")
+    parser = argparse.ArgumentParser(prog="c360-demo")
     commands.register(parser.add_subparsers(dest="command"))
     return parser
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from customer360.bitrix24_standin import RateLimit, start_standin
 from customer360.settings import Settings
+from demo.standins.bitrix24 import RateLimit, start_standin
 from pipelines.ingest import land_source
 
 from .conftest import DataSet

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from customer360.generator import corruption, generate
-from customer360.generator import harsh as rates
+from demo.generator import corruption, generate
+from demo.generator import harsh as rates
 
 from . import test_ground_truth as truth_checks
 from . import test_increments as increment_checks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from customer360.generator import identifiers
+from demo.generator import identifiers
 
 
 def test_known_numbers_pass_and_fail_the_checksum() -> None:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from customer360.generator.onec import COLUMNS as ONEC_COLUMNS
+from demo.generator.onec import COLUMNS as ONEC_COLUMNS
 
 from .conftest import DataSet
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from customer360.generator import identifiers, mess
-from customer360.generator.phones import national_digits
+from demo.generator import identifiers, mess
+from demo.generator.phones import national_digits
 
 from .conftest import DataSet
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customer360.generator import names
+from demo.generator import names
 
 
 def test_transliteration_as_people_write_it() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from customer360.generator import generate
+from demo.generator import generate
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from customer360.generator import harsh, typing_errors
+from demo.generator import harsh, typing_errors
 
 SEEDS = range(3000)
 

@@ -11,7 +11,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from customer360.identity.features import _fold_sql
-from customer360.identity.settings import NAME_WORD_SIMILARITY
+from customer360.identity.model_definition import NAME_WORD_SIMILARITY
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from customer360.identity.engine import (
+from customer360.identity.matching_connection import (
     DEFAULT_MEMORY_LIMIT,
     MEMORY_LIMIT_ENV,
     matching_connection,

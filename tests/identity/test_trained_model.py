@@ -9,8 +9,8 @@ import pytest
 from identity_records import organisation, organisation_table, person, person_table
 
 from customer360.identity.calibration import MAX_PRIOR
+from customer360.identity.model_definition import prediction_blocking_rules
 from customer360.identity.resolve import resolve, review_queue
-from customer360.identity.settings import prediction_blocking_rules
 from customer360.identity.train import (
     PRIOR_KEY,
     RECORDS_KEY,

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from customer360.cli import main
+from c360.main import main
 from tests.landed_company import BuiltCompany, LandedCompany
 
 
@@ -196,7 +196,7 @@ def test_labels_from_an_audit_estimate_precision_and_say_how_many_they_rest_on(
     tmp_path: Path,
     capsys: pytest.CaptureFixture,
 ) -> None:
-    from customer360.identity.commands import (
+    from c360.identity import (
         evaluate_with_labels,
         list_audit_sample,
         record_decision,

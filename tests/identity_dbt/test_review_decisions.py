@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from identity_dbt_testkit import IDENTITY_MODELS
 
-from customer360.cli import main
+from c360.main import main
 from customer360.identity.resolve import clusters_with_decisions
 from tests.landed_company import BuiltCompany, LandedCompany, build_failures
 

@@ -10,8 +10,8 @@ import math
 import pandas as pd
 import pytest
 
-from customer360.metrics.churn import churn_labels, risk_band
-from customer360.metrics.transactions import purchase_days
+from customer360.forecasts.churn import churn_labels, risk_band
+from customer360.forecasts.transactions import purchase_days
 from tests.landed_company import BuiltCompany, LandedCompany, build_failures
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer360.metrics.ltv import BGNBDParams, GammaGammaParams
-from customer360.metrics.simulate import simulate_transactions
+from customer360.forecasts.ltv import BGNBDParams, GammaGammaParams
+from customer360.forecasts.simulate import simulate_transactions
 from tests.landed_company import PROJECT_DIR, BuiltCompany
 
 MODELS_DIR = PROJECT_DIR / "models" / "marts" / "customer_metrics"

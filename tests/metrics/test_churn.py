@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer360.metrics.churn import (
+from customer360.forecasts.churn import (
     CHURN_DEFINITION,
     DEFAULT_CHURN_WINDOW_DAYS,
     ChurnModel,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import integrate
 
-from customer360.metrics.ltv import (
+from customer360.forecasts.ltv import (
     BGNBDParams,
     GammaGammaParams,
     backtest,
@@ -25,7 +25,7 @@ from customer360.metrics.ltv import (
     score_customers,
     summarise,
 )
-from customer360.metrics.simulate import simulate_transactions
+from customer360.forecasts.simulate import simulate_transactions
 
 TRUE_BGNBD = BGNBDParams(r=0.5, alpha=20.0, a=0.8, b=4.0)
 TRUE_GAMMA_GAMMA = GammaGammaParams(p=6.0, q=4.0, v=300.0)

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from customer360.bitrix24_standin import RateLimit, start_standin
-from customer360.bitrix24_standin.server import seed_portal
-from customer360.generator import generate
 from customer360.settings import CrmPortal, Settings
+from demo.generator import generate
+from demo.standins.bitrix24 import RateLimit, start_standin
+from demo.standins.bitrix24.server import seed_portal
 from pipelines.ingest import land_source
 
 TOKEN = "incremental-test-token"

@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from customer360.bitrix24_standin import RateLimit, start_standin
-from customer360.cli import main
-from customer360.generator import generate
+from c360.main import main
 from customer360.settings import Settings, load_settings
+from demo.generator import generate
+from demo.standins.bitrix24 import RateLimit, start_standin
 from orchestration.definitions import build_definitions
 from orchestration.jobs import MAIN_JOB_NAME
 from orchestration.run import run_main_job

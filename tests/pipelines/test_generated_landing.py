@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.ingest import run_ingest
 
-generator = pytest.importorskip("customer360.generator", reason="demo generator absent")
+generator = pytest.importorskip("demo.generator", reason="demo generator absent")
 
 FILE_SOURCES = ["onec", "telephony", "support"]
 

@@ -14,7 +14,7 @@ from file_landing_builders import (
     write_tickets,
 )
 
-from customer360.cli import main
+from c360.main import main
 from pipelines.ingest import run_ingest
 
 FILE_SOURCES = ["onec", "telephony", "support"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from customer360.identity.registry import (
+from customer360.identity.stable_ids import (
     CHANGE_MERGED,
     CHANGE_NEW_RECORD,
     CHANGE_SPLIT,
@@ -24,7 +24,7 @@ from customer360.identity.registry import (
     resolve_id,
     update_registry,
 )
-from customer360.identity.registry import (
+from customer360.identity.stable_ids import (
     assign_ids as _assign_ids,
 )
 

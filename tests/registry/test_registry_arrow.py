@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from customer360.identity.registry import (
+from customer360.identity.stable_ids import (
     ASSIGNMENT_SCHEMA,
     CROSSWALK_SCHEMA,
     MERGE_SCHEMA,

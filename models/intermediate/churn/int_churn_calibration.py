@@ -9,7 +9,7 @@ be evaluated (int_churn_evaluation says why).
 import pandas as pd
 import pyarrow as pa
 
-from customer360.metrics.churn import warehouse_holdout_report
+from customer360.forecasts.churn import warehouse_holdout_report
 
 SCHEMA = pa.schema(
     [

@@ -9,7 +9,7 @@ gets its roc_auc and brier_score rows, with null values and the reason.
 import pandas as pd
 import pyarrow as pa
 
-from customer360.metrics.churn import (
+from customer360.forecasts.churn import (
     WAREHOUSE_FEATURE_SETS,
     warehouse_holdout_report,
 )

@@ -9,7 +9,7 @@ row with a null probability and band and the reason in unscored_reason.
 import pandas as pd
 import pyarrow as pa
 
-from customer360.metrics.churn import (
+from customer360.forecasts.churn import (
     WAREHOUSE_FEATURE_SETS,
     ChurnModel,
     labelled_customers,

@@ -1,5 +1,5 @@
 {#- One row per customer and purchase day, as the churn engine counts them
-    (customer360.metrics.transactions.purchase_days): a customer's calendar day whose
+    (customer360.forecasts.transactions.purchase_days): a customer's calendar day whose
     invoices sum to a positive net amount in KZT. Several invoices on one day are one
     purchase; a day netting to zero or less (returned, cancelled) is not a purchase.
     Invoices without a resolved customer or outside KZT (net_amount_kzt null) do not

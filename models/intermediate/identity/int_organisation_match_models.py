@@ -8,7 +8,7 @@ on with the last accepted one.
 """
 
 from customer360.identity.model_store import train_if_needed
-from customer360.identity.registry import drop_leftover_temp_tables
+from customer360.identity.stable_ids import drop_leftover_temp_tables
 
 
 def model(dbt, session):

@@ -5,7 +5,7 @@ that the same-name-same-organisation rule and the models see one company as one.
 """
 
 from customer360.identity.model_store import train_if_needed
-from customer360.identity.registry import drop_leftover_temp_tables
+from customer360.identity.stable_ids import drop_leftover_temp_tables
 
 
 def model(dbt, session):

@@ -1,6 +1,6 @@
 """The merge history: when which stable ID merged into which, and on what evidence."""
 
-from customer360.identity.registry import drop_leftover_temp_tables, merges_arrow
+from customer360.identity.stable_ids import drop_leftover_temp_tables, merges_arrow
 
 
 def model(dbt, session):

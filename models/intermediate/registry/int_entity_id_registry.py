@@ -1,6 +1,6 @@
 """Every stable ID ever issued, persons and organisations: active, or merged into."""
 
-from customer360.identity.registry import (
+from customer360.identity.stable_ids import (
     drop_leftover_temp_tables,
     registry_changes_arrow,
 )

@@ -1,6 +1,6 @@
 """Organisation records -> stable organisation IDs (org_000001), kept for good."""
 
-from customer360.identity.registry_models import assign_ids_in_model
+from customer360.identity.stable_id_models import assign_ids_in_model
 
 
 def model(dbt, session):

@@ -1,6 +1,6 @@
 """Every person and organisation record -> its current active stable ID."""
 
-from customer360.identity.registry import crosswalk_arrow
+from customer360.identity.stable_ids import crosswalk_arrow
 
 
 def model(dbt, session):

@@ -1,5 +1,5 @@
 """Per-customer lifetime value: the purchase history, and BG/NBD + Gamma-Gamma's
-predicted next 12 months (customer360.metrics.ltv) fitted on all history."""
+predicted next 12 months (customer360.forecasts.ltv) fitted on all history."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 
-from customer360.metrics import ltv
+from customer360.forecasts import ltv
 
 HORIZON_DAYS = 365
 CENT = Decimal("0.01")

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import pyarrow as pa
 
-from customer360.metrics import ltv
+from customer360.forecasts import ltv
 
 # the hold-out is the last year of the history, or its second half when the history
 # is shorter than two years, so that the fit always sees at least as much as it predicts

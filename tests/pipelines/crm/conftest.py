@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from crm_testkit import BRANCH_SIZES, FAST, TOKEN, Warehouse
 
-from customer360.bitrix24_standin import StandinHandle, start_standin
-from customer360.bitrix24_standin.samples import seed_document, write_seed
+from demo.standins.bitrix24 import StandinHandle, start_standin
+from demo.standins.bitrix24.samples import seed_document, write_seed
 
 
 @pytest.fixture

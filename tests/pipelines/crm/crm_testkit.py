@@ -7,8 +7,8 @@ from typing import Any
 
 import duckdb
 
-from customer360.bitrix24_standin import RateLimit
 from customer360.settings import CrmPortal
+from demo.standins.bitrix24 import RateLimit
 from pipelines.common.destination import make_pipeline
 from pipelines.common.tally import SourceTally
 from pipelines.crm import crm_source

@@ -11,15 +11,15 @@ from datetime import date
 import pytest
 from crm_testkit import BRANCH_SIZES, TOKEN, Warehouse, causes
 
-from customer360.bitrix24_standin import RateLimit, StandinHandle
-from customer360.bitrix24_standin.entities import CONTACT, DEAL
-from customer360.bitrix24_standin.samples import (
+from customer360.settings import CrmPortal, Settings, SettingsError
+from demo.standins.bitrix24 import RateLimit, StandinHandle
+from demo.standins.bitrix24.entities import CONTACT, DEAL
+from demo.standins.bitrix24.samples import (
     contact,
     deal,
     seed_document,
     write_seed,
 )
-from customer360.settings import CrmPortal, Settings, SettingsError
 from pipelines.common.contracts import SchemaDriftError
 from pipelines.common.rejects import REJECTS_COLUMNS
 from pipelines.crm import CrmAuthError, CrmRequestError, crm_source

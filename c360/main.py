@@ -1,0 +1,50 @@
+"""The `c360` command line: land, run, query and review, from one entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from c360 import identity, ingest, query, run, show_settings
+from customer360.settings import SettingsError
+
+# Each command module registers its own sub-commands through `register(subparsers)`;
+# each parser sets `handler`. The demo's commands are `c360-demo` (demo/cli.py).
+COMMAND_MODULES = (
+    ingest,  # c360 ingest
+    run,  # c360 run
+    identity,  # c360 identity review|evaluate|train|models
+    query,  # c360 query
+    show_settings,  # c360 settings
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="c360",
+        description="customer360: one trusted profile per customer, in your warehouse.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except SettingsError as error:
+        print(f"c360: settings: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("c360: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

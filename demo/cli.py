@@ -1,0 +1,48 @@
+"""The `c360-demo` command line: the demo company's data and the CRM stand-in.
+
+Apart from `c360` on purpose: the product's command line never imports the demo
+equipment, and a company running customer360 on its own systems never needs this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from customer360.settings import SettingsError
+from demo.generator import commands as generator_commands
+from demo.standins.bitrix24 import commands as standin_commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="c360-demo",
+        description=(
+            "customer360's demo equipment: generate a company's source data, and "
+            "serve its CRM portals from a local Bitrix24 stand-in."
+        ),
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    generator_commands.register(subparsers)  # c360-demo generate
+    standin_commands.register(subparsers)  # c360-demo standin serve|seed|wait
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except SettingsError as error:
+        print(f"c360-demo: settings: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("c360-demo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Local servers that speak the protocols of the SaaS systems we cannot reach here."""
