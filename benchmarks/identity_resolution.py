@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import resource
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 import duckdb
 from splink import DuckDBAPI, Linker, block_on
 
+from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.identity.features import EVENT_SOURCE_SYSTEMS, build_match_table
 from customer360.identity.model_definition import (
     splink_settings,
@@ -79,24 +79,26 @@ def build_warehouse(customers: int, workdir: Path) -> Path:
         for source in ("crm", "onec", "telephony", "support"):
             land_source(source, settings, progress=None)
     print(f"landed in {time.perf_counter() - started:.0f} s (cumulative)")
-    os.environ["C360_WAREHOUSE"] = str(warehouse)
-    result = dbtRunner().invoke(
-        [
-            "build",
-            "--select",
-            "+int_person_records_unioned",
-            "+int_organisation_clusters",
-            "--exclude",
-            "resource_type:test",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--quiet",
-        ]
-    )
+    with environment_for_dbt(settings):
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--select",
+                "+int_person_records_unioned",
+                "+int_organisation_clusters",
+                "--exclude",
+                "resource_type:test",
+                "--vars",
+                dbt_vars(settings),
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--target-path",
+                str(workdir / "target"),
+                "--quiet",
+            ]
+        )
     if not result.success:
         raise SystemExit(f"dbt build failed: {result.exception}")
     print(f"built person records in {time.perf_counter() - started:.0f} s (cumulative)")

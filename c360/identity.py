@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.identity.features import ENTITY_TYPES
 from customer360.settings import Settings, load_settings
 
@@ -344,8 +345,8 @@ def evaluate_warehouse(settings: Settings) -> dict[str, Any]:
     if not truth_file.is_file():
         raise IdentityCommandError(
             f"no ground truth at {truth_file}: evaluation against the truth needs"
-            " generated data (`c360-demo generate` writes it; C360_GROUND_TRUTH_DIR names"
-            " its folder). On your own data, `c360 identity evaluate --labels`"
+            " generated data (`c360-demo generate` writes it; C360_GROUND_TRUTH_DIR"
+            " names its folder). On your own data, `c360 identity evaluate --labels`"
             " estimates accuracy from the reviewers' decisions."
         )
     truth = load_truth(settings.ground_truth_dir)
@@ -498,27 +499,20 @@ def train_in_warehouse(settings: Settings) -> int:
         _require(con, CLUSTER_MODELS["organisations"], "the organisation clusters")
     finally:
         con.close()
-    previous = os.environ.get("C360_WAREHOUSE")
-    os.environ["C360_WAREHOUSE"] = str(settings.warehouse_path)
-    try:
+    with environment_for_dbt(settings):
         result = dbtRunner().invoke(
             [
                 "build",
                 "--select",
                 *MODEL_TABLES_DBT,
                 "--vars",
-                "{identity_retrain: true}",
+                dbt_vars(settings, identity_retrain=True),
                 "--project-dir", str(settings.project_dir),
                 "--profiles-dir", str(settings.project_dir),
                 "--target-path", str(settings.project_dir / "target" / "identity"),
                 "--quiet",
             ]
         )  # fmt: skip
-    finally:
-        if previous is None:
-            os.environ.pop("C360_WAREHOUSE", None)
-        else:
-            os.environ["C360_WAREHOUSE"] = previous
     if not result.success:
         raise IdentityCommandError(
             f"training did not finish: {result.exception or 'see the dbt log above'}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from customer360.dbt_context import dbt_environment
 from customer360.settings import load_settings
 
 
@@ -22,30 +23,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _settings(args: argparse.Namespace) -> int:
     settings = load_settings()
+    # what dbt reads (the same values every dbt run that c360 starts gets), then
+    # where the rest of the product looks
     values = {
-        "C360_PROJECT_DIR": settings.project_dir,
-        "C360_WAREHOUSE": settings.warehouse_path,
-        "C360_LANDING_DIR": settings.landing_dir,
-        "C360_GROUND_TRUTH_DIR": settings.ground_truth_dir,
-        "C360_CRM_STANDIN_DIR": settings.crm_standin_dir,
-        "C360_CRM_PORTALS": ",".join(
-            f"{p.branch}={p.base_url}" for p in settings.crm_portals
-        ),
-        # dbt reads the branches from these two when run by hand
-        "C360_ONEC_BRANCHES": ",".join(
-            f"{name}={code}" for name, code in settings.onec_branches.items()
-        ),
+        **dbt_environment(settings),
+        "C360_LANDING_DIR": str(settings.landing_dir),
+        "C360_GROUND_TRUTH_DIR": str(settings.ground_truth_dir),
+        "C360_CRM_STANDIN_DIR": str(settings.crm_standin_dir),
     }
     if args.exports:
         for name, value in values.items():
             print(f"export {name}={shlex.quote(str(value))}")
         return 0
     for name, value in values.items():
-        print(f"{name:24} {value}")
-    print(f"{'branches':24} {', '.join(settings.branches) or '(none)'}")
+        print(f"{name:27} {value}")
+    print(f"{'branches':27} {', '.join(settings.branches) or '(none)'}")
     tokens = {p.branch: "set" if p.token else "MISSING" for p in settings.crm_portals}
     print(
-        f"{'CRM webhook tokens':24} "
+        f"{'CRM webhook tokens':27} "
         + ", ".join(f"{b}: {s}" for b, s in tokens.items())
     )
     return 0

@@ -1,8 +1,10 @@
-"""The one place that says where the warehouse, the landing data and the CRMs are."""
+"""The one place that says where the warehouse, the landing data and the CRMs are,
+and how much memory the matching may take: defaults, c360.toml, the environment."""
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,6 +12,16 @@ from pathlib import Path
 
 CONFIG_FILE_NAME = "c360.toml"
 SECRETS_FILE_NAME = ".secrets.toml"
+# each default is written here once; c360.toml and the environment override them
+DEFAULT_WAREHOUSE_PATH = "data/warehouse/customer360.duckdb"
+DEFAULT_LANDING_DIR = "data/landing"
+DEFAULT_GROUND_TRUTH_DIR = "data/ground_truth"
+DEFAULT_CRM_STANDIN_DIR = "data/crm_standin"
+# enough to train on and resolve 1,000,000 person records without spilling much
+# (benchmarks/identity_resolution.py); raise it on a big machine, lower it on a
+# small one
+DEFAULT_IDENTITY_MEMORY_LIMIT = "4GB"
+_DUCKDB_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -48,6 +60,8 @@ class Settings:
     # 1C's Филиал as written in its exports -> the branch code ([onec] branches);
     # a Филиал not named here maps to the portal whose name it transliterates to
     onec_branches: dict[str, str] = field(default_factory=dict, hash=False)
+    # the identity matching's DuckDB memory ceiling; beyond it the join spills to disk
+    identity_memory_limit: str = DEFAULT_IDENTITY_MEMORY_LIMIT
 
     @property
     def branches(self) -> tuple[str, ...]:
@@ -119,6 +133,20 @@ def _onec_branches(env: Mapping[str, str], config: dict) -> dict[str, str]:
     return {name.strip(): code.strip() for name, code in table.items()}
 
 
+def _identity_memory_limit(env: Mapping[str, str], config: dict) -> str:
+    if env.get("C360_IDENTITY_MEMORY_LIMIT"):
+        value, where = env["C360_IDENTITY_MEMORY_LIMIT"], "C360_IDENTITY_MEMORY_LIMIT"
+    else:
+        value = config.get("identity", {}).get("memory_limit")
+        value, where = value or DEFAULT_IDENTITY_MEMORY_LIMIT, "[identity] memory_limit"
+    if not isinstance(value, str) or not _DUCKDB_SIZE.fullmatch(value):
+        raise SettingsError(
+            f"{where}={value!r} is not a size DuckDB understands"
+            " (for example 4GB or 500MB)"
+        )
+    return value.strip()
+
+
 def load_settings(project_dir: Path | None = None) -> Settings:
     """Defaults < c360.toml (or C360_CONFIG) < environment.
 
@@ -160,15 +188,21 @@ def load_settings(project_dir: Path | None = None) -> Settings:
     return Settings(
         project_dir=root,
         warehouse_path=path_setting(
-            "C360_WAREHOUSE", "warehouse", "path", "data/warehouse/customer360.duckdb"
+            "C360_WAREHOUSE", "warehouse", "path", DEFAULT_WAREHOUSE_PATH
         ),
-        landing_dir=path_setting("C360_LANDING_DIR", "landing", "dir", "data/landing"),
+        landing_dir=path_setting(
+            "C360_LANDING_DIR", "landing", "dir", DEFAULT_LANDING_DIR
+        ),
         ground_truth_dir=path_setting(
-            "C360_GROUND_TRUTH_DIR", "landing", "ground_truth_dir", "data/ground_truth"
+            "C360_GROUND_TRUTH_DIR",
+            "landing",
+            "ground_truth_dir",
+            DEFAULT_GROUND_TRUTH_DIR,
         ),
         crm_portals=portals,
         crm_standin_dir=path_setting(
-            "C360_CRM_STANDIN_DIR", "crm", "standin_dir", "data/crm_standin"
+            "C360_CRM_STANDIN_DIR", "crm", "standin_dir", DEFAULT_CRM_STANDIN_DIR
         ),
         onec_branches=_onec_branches(env, config),
+        identity_memory_limit=_identity_memory_limit(env, config),
     )

@@ -6,8 +6,6 @@ test session; tests that change the warehouse work on a `copy_to` of it.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +15,8 @@ import duckdb
 import yaml
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from customer360.settings import Settings
+from customer360.dbt_context import dbt_vars, environment_for_dbt
+from customer360.settings import CrmPortal, Settings
 from demo.generator import generate
 from demo.standins.bitrix24 import RateLimit, start_standin
 from pipelines.ingest import land_source
@@ -118,6 +117,27 @@ def land_and_build(
     )
 
 
+def company_settings(
+    warehouse: Path,
+    branches: Sequence[str] = BRANCHES,
+    onec_branches: Mapping[str, str] | None = None,
+) -> Settings:
+    """The settings of a test company kept in `warehouse`, its CRM portals named for
+    `branches` (nothing is served there: dbt only reads their names)."""
+    return Settings(
+        project_dir=PROJECT_DIR,
+        warehouse_path=warehouse,
+        landing_dir=warehouse.parent / "landing",
+        ground_truth_dir=warehouse.parent / "ground_truth",
+        crm_portals=tuple(
+            CrmPortal(branch, f"http://127.0.0.1:9/{branch}", user_id=1)
+            for branch in branches
+        ),
+        crm_standin_dir=warehouse.parent / "crm_standin",
+        onec_branches=dict(onec_branches or {}),
+    )
+
+
 def run_dbt(
     args: list[str],
     warehouse: Path,
@@ -127,25 +147,22 @@ def run_dbt(
 ) -> dbtRunnerResult:
     """Run dbt in-process against `warehouse`; artefacts go under target_path.
 
-    The company's branches go in as dbt vars, as `c360 run` passes them; a test's own
-    `--vars` are merged in.
+    The settings reach dbt the way every dbt run of the product gets them
+    (`customer360.dbt_context`): the company's branches as vars, the warehouse and
+    the rest in the environment; a test's own `--vars` are merged in.
     """
     args = list(args)
-    dbt_vars: dict = {
-        "c360_branches": list(branches),
-        "c360_onec_branches": dict(onec_branches or {}),
-    }
+    settings = company_settings(warehouse, branches, onec_branches)
+    extra_vars = {}
     if "--vars" in args:
         at = args.index("--vars")
-        dbt_vars.update(yaml.safe_load(args[at + 1]))
+        extra_vars = yaml.safe_load(args[at + 1])
         del args[at : at + 2]
-    previous = os.environ.get("C360_WAREHOUSE")
-    os.environ["C360_WAREHOUSE"] = str(warehouse)
-    try:
+    with environment_for_dbt(settings):
         return dbtRunner().invoke(
             [
                 *args,
-                "--vars", json.dumps(dbt_vars, ensure_ascii=False),
+                "--vars", dbt_vars(settings, **extra_vars),
                 "--project-dir", str(PROJECT_DIR),
                 "--profiles-dir", str(PROJECT_DIR),
                 "--target-path", str(target_path),
@@ -153,11 +170,6 @@ def run_dbt(
                 "--quiet",
             ]
         )  # fmt: skip
-    finally:
-        if previous is None:
-            os.environ.pop("C360_WAREHOUSE", None)
-        else:
-            os.environ["C360_WAREHOUSE"] = previous
 
 
 def build_failures(result: dbtRunnerResult) -> list[str]:

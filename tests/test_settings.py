@@ -1,11 +1,19 @@
 """Settings: one documented place, environment over file, secrets kept out of git."""
 
+import json
+import os
 import shlex
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from customer360.dbt_context import dbt_environment, dbt_vars, environment_for_dbt
 from customer360.settings import SettingsError, load_settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -21,6 +29,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "C360_CONFIG",
         "C360_PROJECT_DIR",
         "C360_ONEC_BRANCHES",
+        "C360_IDENTITY_MEMORY_LIMIT",
     ):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "c360.toml").write_text(
@@ -120,6 +129,44 @@ def test_settings_exports_give_dbt_the_branches(
     assert exports["C360_CRM_PORTALS"] == (
         "almaty=http://127.0.0.1:1,astana=http://127.0.0.1:2"
     )
+    # the same values every dbt run that customer360 starts is given
+    settings = load_settings()
+    assert dbt_environment(settings).items() <= exports.items()
+    assert exports["C360_WAREHOUSE"] == str(project / "wh" / "c.duckdb")
+    assert exports["C360_IDENTITY_MEMORY_LIMIT"] == "4GB"
+
+
+def test_an_in_process_dbt_run_gets_the_settings_and_leaves_the_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("C360_WAREHOUSE", "/somewhere/else.duckdb")
+    settings = load_settings(project)
+    settings = replace(settings, warehouse_path=project / "run.duckdb")
+    with environment_for_dbt(settings):
+        assert os.environ["C360_WAREHOUSE"] == str(project / "run.duckdb")
+        assert os.environ["C360_CRM_PORTALS"].startswith("almaty=")
+    assert os.environ["C360_WAREHOUSE"] == "/somewhere/else.duckdb"
+    assert "C360_CRM_PORTALS" not in os.environ
+    assert json.loads(dbt_vars(settings, identity_retrain=True)) == {
+        "c360_branches": ["almaty", "astana"],
+        "c360_onec_branches": {},
+        "identity_retrain": True,
+    }
+
+
+def test_dbt_by_hand_without_the_exports_names_the_missing_setting(
+    project: Path,
+) -> None:
+    # a shell without `eval "$(c360 settings --exports)"`: dbt stops at once and
+    # names the variable, rather than building some default warehouse
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("C360_")}
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "parse", "--target-path",
+         str(project / "target"), "--log-path", str(project / "logs")],
+        cwd=PROJECT_DIR, env=environment, capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "C360_WAREHOUSE" in result.stdout + result.stderr
 
 
 def test_the_committed_gitignore_keeps_secrets_out() -> None:

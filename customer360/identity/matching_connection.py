@@ -8,22 +8,19 @@ dbt process's own DuckDB. With a ceiling, DuckDB spills the join to disk instead
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
 import duckdb
 
-MEMORY_LIMIT_ENV = "C360_IDENTITY_MEMORY_LIMIT"
-# enough to resolve 1,000,000 person records without spilling much (see
-# benchmarks/identity_resolution.py); raise it on a big machine, lower it on a small one
-DEFAULT_MEMORY_LIMIT = "4GB"
+from customer360.settings import load_settings
 
 
-def matching_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection for one matching run, capped by
-    C360_IDENTITY_MEMORY_LIMIT (a DuckDB size such as `4GB` or `500MB`)."""
-    limit = os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT)
+def matching_connection(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for one matching run, capped at `memory_limit`
+    (a DuckDB size such as `4GB` or `500MB`), by default the settings' identity
+    memory limit ([identity] memory_limit, C360_IDENTITY_MEMORY_LIMIT)."""
+    limit = memory_limit or load_settings().identity_memory_limit
     spill = Path(tempfile.gettempdir()) / "c360-identity-spill"
     spill.mkdir(parents=True, exist_ok=True)
     try:
@@ -37,6 +34,6 @@ def matching_connection() -> duckdb.DuckDBPyConnection:
         )
     except duckdb.Error as error:
         raise ValueError(
-            f"{MEMORY_LIMIT_ENV}={limit!r} is not a size DuckDB understands"
+            f"identity memory limit {limit!r} is not a size DuckDB understands"
             " (for example 4GB or 500MB)"
         ) from error

@@ -1,16 +1,15 @@
 """dbt models, seeds and tests as Dagster assets, built by `dbt build`."""
 
 import json
-import os
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetsDefinition
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.settings import Settings
 from orchestration.resources import Customer360Settings
 
@@ -44,35 +43,6 @@ def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
 
 
-@contextmanager
-def warehouse_environment(settings: Settings) -> Iterator[None]:
-    """dbt's profile reads C360_WAREHOUSE; point it at this run's warehouse."""
-    before = os.environ.get("C360_WAREHOUSE")
-    os.environ["C360_WAREHOUSE"] = str(settings.warehouse_path)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("C360_WAREHOUSE", None)
-        else:
-            os.environ["C360_WAREHOUSE"] = before
-
-
-def dbt_vars(settings: Settings) -> str:
-    """The company's shape for dbt (`--vars`): its branches and 1C's names for them.
-
-    Passed to parse and build alike: a change of vars makes dbt parse the whole
-    project again.
-    """
-    return json.dumps(
-        {
-            "c360_branches": list(settings.branches),
-            "c360_onec_branches": dict(settings.onec_branches),
-        },
-        ensure_ascii=False,
-    )
-
-
 _parsed_in_this_process = False
 
 
@@ -82,7 +52,7 @@ def _parse_once(settings: Settings) -> None:
     global _parsed_in_this_process
     if _parsed_in_this_process and dbt_project().manifest_path.exists():
         return
-    with warehouse_environment(settings):
+    with environment_for_dbt(settings):
         dbt_cli().cli(
             ["parse", "--quiet", "--vars", dbt_vars(settings)], target_path=DBT_TARGET
         ).wait()
@@ -109,7 +79,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings
     ):
         settings = c360.load()
-        with warehouse_environment(settings):
+        with environment_for_dbt(settings):
             yield from dbt.cli(
                 ["build", "--vars", dbt_vars(settings)], context=context
             ).stream()

@@ -4,16 +4,12 @@ phonetic fold, then the name comparison's own conditions."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 
 from customer360.identity.features import _fold_sql
 from customer360.identity.model_definition import NAME_WORD_SIMILARITY
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from tests.landed_company import run_dbt
 
 # (typed by ear in Cyrillic, the Latin spelling)
 SAME_NAMES = [
@@ -38,13 +34,11 @@ DIFFERENT_NAMES = [
 def translit_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The translit_key macro compiled by dbt, as an expression of the column `n`."""
     target = tmp_path_factory.mktemp("compiled")
-    result = dbtRunner().invoke(
-        [
-            "compile", "--inline", "select {{ translit_key('n') }} as k",
-            "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(target), "--quiet",
-        ]
-    )  # fmt: skip
+    result = run_dbt(
+        ["compile", "--inline", "select {{ translit_key('n') }} as k"],
+        target / "warehouse.duckdb",
+        target,
+    )
     assert result.success, result.exception
     code = result.result.results[0].node.compiled_code.strip()
     return code.removeprefix("select ").removesuffix(" as k")
