@@ -40,7 +40,11 @@ from customer360.identity.model_definition import (
     splink_settings,
     training_blocking_rules,
 )
-from customer360.identity.resolve import PERSON_MATCH_THRESHOLD, resolve
+from customer360.identity.resolve import (
+    PERSON_MATCH_THRESHOLD,
+    clusters_with_decisions,
+    match_pairs,
+)
 from customer360.identity.train import EM_MAX_PAIRS, U_SAMPLE_PAIRS, train
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -128,15 +132,17 @@ def _person_records(warehouse: Path):
 
 
 def ours(warehouse: Path) -> dict:
-    """Training as int_person_match_models does, then resolve as
-    int_person_match_pairs calls it, plus the clustering int_person_clusters does."""
+    """Training as int_person_match_models does, then the pairs as
+    int_person_match_pairs scores them and the clusters int_person_clusters draws."""
     records, organisations = _person_records(warehouse)
     started = time.perf_counter()
     trained = train(records, "persons", organisation_clusters=organisations)
     trained_in = time.perf_counter() - started
-    clusters, pairs = resolve(
+    pairs = match_pairs(
         records, "persons", model=trained, organisation_clusters=organisations
     )
+    record_keys = sorted(records.column("record_key").to_pylist())
+    clusters = clusters_with_decisions(record_keys, pairs)
     seconds = time.perf_counter() - started
     return {
         **_accuracy(clusters, warehouse),

@@ -8,10 +8,7 @@ mailbox (info@, buh@) or a shared number never links on its own.
 
 from __future__ import annotations
 
-import duckdb
-import pyarrow as pa
-
-from customer360.identity.features import EntityType, build_match_table
+from customer360.identity.features import EntityType
 
 # rule name -> join condition on the match table (l, r); names are reported per pair
 PERSON_RULES: dict[str, str] = {
@@ -82,25 +79,3 @@ def deterministic_pairs_sql(match_table: str, entity_type: EntityType) -> str:
         from ({union})
         group by record_key_l, record_key_r
     """
-
-
-def deterministic_pairs(
-    records: pa.Table,
-    entity_type: EntityType,
-    organisation_clusters: pa.Table | None = None,
-) -> pa.Table:
-    """Pairs of records linked by a must-link rule, with the rule(s) that fired.
-
-    organisation_clusters (persons): record_key, cluster_id of the resolved
-    organisations; without it a person's organisation is its source record.
-    """
-    con = duckdb.connect()
-    con.register("input_records", records)
-    organisations = None
-    if organisation_clusters is not None:
-        con.register("organisation_clusters", organisation_clusters)
-        organisations = "organisation_clusters"
-    match_table = build_match_table(
-        con, "input_records", entity_type, organisation_clusters=organisations
-    )
-    return con.sql(deterministic_pairs_sql(match_table, entity_type)).arrow().read_all()

@@ -1,12 +1,11 @@
 """Resolve records into customers: must-link rules plus the trained Splink model.
 
-`resolve` takes the unioned records (an Arrow table or a DuckDB relation, as a dbt
-Python model holds them), scores candidate pairs with the committed model JSON,
-joins every must-link pair and every scored pair at or above the match threshold
-into
-clusters (connected components), and returns Arrow tables: record_key -> cluster_id,
-and the pairs with their weights (per comparison) and decision, including the
-uncertain band for clerical review.
+`match_pairs` takes the unioned records (an Arrow table or a DuckDB relation, as a
+dbt Python model holds them), finds the must-link pairs, scores candidate pairs with
+a trained model and returns them with their weights (per comparison) and decision,
+the uncertain band for clerical review included. `clusters_with_decisions` joins
+the matches and the reviewers' decisions into clusters; `clusters_at_threshold`
+redraws them at another threshold.
 """
 
 from __future__ import annotations
@@ -89,32 +88,28 @@ def _model_settings(
     return load_model(model if model is not None else model_path(entity_type))
 
 
-def resolve(
+def match_pairs(
     records: pa.Table | duckdb.DuckDBPyRelation,
     entity_type: EntityType,
     model: TrainedModel | dict[str, Any] | Path | None = None,
     match_threshold: float | None = None,
     review_lower_threshold: float = REVIEW_LOWER_THRESHOLD,
     organisation_clusters: pa.Table | None = None,
-    diagnostics: dict[str, Any] | None = None,
-) -> tuple[pa.Table, pa.Table]:
-    """Cluster `records`; return (clusters, pairs) as Arrow tables.
+) -> pa.Table:
+    """The pairs of `records` that are the same customer, or may be, as an Arrow table.
 
     `model`: a TrainedModel, a model JSON (dict or path); default the committed
     starting model. Its prior is re-estimated on this batch
     (calibration.estimate_prior), and a pair is a match at or above
     `match_threshold`: default the model's own threshold, else the constants above.
 
-    clusters: record_key, cluster_id (the smallest record_key in the cluster), one
-    row per record that takes part in matching (calls and tickets are attached
-    later by events.attribute_events).
-    pairs: record_key_l, record_key_r, match_probability, match_weight, rule (the
+    The pairs: record_key_l, record_key_r, match_probability, match_weight, rule (the
     must-link rules that fired, or null), decision (`match` or `review`), mw_<x> and
     gamma_<x> per comparison. Pairs below review_lower_threshold are not returned.
     organisation_clusters (persons only): record_key, cluster_id of the resolved
     organisations, for the same-name-same-organisation rule across sources.
-    `diagnostics`, when given, receives what the run measured: records, the prior,
-    pairs scored.
+    `clusters_with_decisions` turns the pairs into clusters, with reviewers'
+    decisions; calls and tickets are attached later by events.attribute_events.
     """
     settings = _model_settings(model, entity_type)
     if match_threshold is None:
@@ -169,14 +164,6 @@ def resolve(
         where 1 / (1 + pow(2, -(log2_bf + {prior_weight}))) >= {review_lower_threshold}
         """
     )
-    if diagnostics is not None:
-        diagnostics.update(
-            records=records_count,
-            prior=prior.prior,
-            expected_matching_pairs=prior.expected_matches,
-            pairs_scored=len(log2_bayes_factors),
-            match_threshold=match_threshold,
-        )
     scored_columns = [row[0] for row in con.execute("describe scored").fetchall()]
     weights = _comparison_weight_columns(scored_columns)
     identifying = identifying_agreement_sql(entity_type)
@@ -218,14 +205,11 @@ def resolve(
           on s.record_key_l = m.record_key_l and s.record_key_r = m.record_key_r
         """
     )
-    pairs = (
+    return (
         con.sql("select * from pairs order by record_key_l, record_key_r")
         .arrow()
         .read_all()
     )
-    record_keys = con.sql(f"select record_key from {match_table}").arrow().read_all()
-    clusters = clusters_at_threshold(record_keys, pairs, match_threshold)
-    return clusters, pairs
 
 
 def clusters_at_threshold(
@@ -234,8 +218,8 @@ def clusters_at_threshold(
     """Connected components of the must-link pairs and the scored pairs at or above
     `match_threshold`: record_key -> cluster_id (the smallest record_key in it).
 
-    Used by resolve, and to redraw the clusters at another threshold from the same
-    pairs (the precision/recall curve, a reviewer's what-if) without rescoring.
+    Redraws the clusters at another threshold from the same pairs (the
+    precision/recall curve, a reviewer's what-if) without rescoring.
     """
     parent: dict[str, str] = {}
 
@@ -264,20 +248,6 @@ def clusters_at_threshold(
             parent[max(a, b)] = min(a, b)
     keys = record_keys.column("record_key").to_pylist()
     return pa.table({"record_key": keys, "cluster_id": [root(key) for key in keys]})
-
-
-def review_queue(pairs: pa.Table) -> pa.Table:
-    """The uncertain pairs for a person to decide, most likely matches first."""
-    con = matching_connection()
-    con.register("pairs", pairs)
-    return (
-        con.sql(
-            "select * from pairs where decision = 'review'"
-            " order by match_probability desc, record_key_l, record_key_r"
-        )
-        .arrow()
-        .read_all()
-    )
 
 
 # Strength of an accepted link, strongest first: the order in which clustering with

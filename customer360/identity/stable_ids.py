@@ -291,31 +291,6 @@ def assign_ids(
     return AssignmentRun(assignments, issued, merges, splits, next_number)
 
 
-def update_registry(
-    registry: Mapping[str, RegistryEntry],
-    entity_type: str,
-    run: AssignmentRun,
-) -> dict[str, RegistryEntry]:
-    """The registry entries this run adds or changes (new IDs, merged IDs)."""
-    changed: dict[str, RegistryEntry] = {}
-    for issued in run.issued:
-        changed[issued.entity_id] = RegistryEntry(
-            issued.entity_id,
-            entity_type,
-            issued.issued_at,
-            split_from=issued.split_from,
-        )
-    for merge in run.merges:
-        entry = changed.get(merge.merged_id) or registry[merge.merged_id]
-        changed[merge.merged_id] = replace(
-            entry,
-            status=STATUS_MERGED,
-            merged_into=merge.survivor_id,
-            merged_at=merge.merged_at,
-        )
-    return changed
-
-
 def registry_from_assignments(
     registry: Mapping[str, RegistryEntry],
     entity_type: str,

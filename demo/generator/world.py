@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from demo.generator import identifiers, mess, names
-from demo.generator.clock import day_of
 from demo.generator.draws import below, between, inclusive, pick, weighted
 from demo.generator.mess import TODAY
 from demo.generator.phones import PhoneBook
@@ -442,7 +441,3 @@ _ONEC_GIVEN_CRM = (
 
 def form_latin(form: str) -> str:
     return LEGAL_FORM_LATIN[form][1].lower()
-
-
-def age_on(person: Person, day: int) -> int:
-    return (day_of(person.birth) - day) // -365

@@ -1,6 +1,5 @@
 """dbt models, seeds and tests as Dagster assets, built by `dbt build`."""
 
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -63,12 +62,6 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     """The dbt project's nodes; parsing writes the manifest the assets are made from."""
     project = dbt_project()
     _parse_once(settings)
-    manifest = json.loads(project.manifest_path.read_text())
-    if not any(
-        node["resource_type"] in ("model", "seed", "snapshot")
-        for node in manifest["nodes"].values()
-    ):
-        return []  # sources only: nothing for dbt to build yet
 
     @dbt_assets(
         manifest=project.manifest_path,

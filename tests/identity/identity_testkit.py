@@ -83,3 +83,51 @@ def person_records(warehouse: Path) -> pa.Table:
 def organisation_records(warehouse: Path) -> pa.Table:
     """One row per organisation source record: int_organisation_records_unioned."""
     return _dbt_model(warehouse, "int_organisation_records_unioned")
+
+
+def resolve(
+    records: pa.Table, entity_type: str, **options: object
+) -> tuple[pa.Table, pa.Table]:
+    """(clusters, pairs) of `records` the way a build makes them: the match-pairs
+    model's `match_pairs`, then the clusters model's `clusters_with_decisions` (no
+    decisions) over every record but calls and tickets."""
+    from customer360.identity.features import EVENT_SOURCE_SYSTEMS
+    from customer360.identity.resolve import clusters_with_decisions, match_pairs
+
+    pairs = match_pairs(records, entity_type, **options)
+    keys = [
+        key
+        for key, system in zip(
+            records.column("record_key").to_pylist(),
+            records.column("source_system").to_pylist(),
+            strict=True,
+        )
+        if system not in EVENT_SOURCE_SYSTEMS
+    ]
+    return clusters_with_decisions(sorted(keys), pairs), pairs
+
+
+def deterministic_pairs(
+    records: pa.Table,
+    entity_type: str,
+    organisation_clusters: pa.Table | None = None,
+) -> pa.Table:
+    """Pairs of records linked by a must-link rule, with the rule(s) that fired: the
+    match table and the rules' SQL exactly as `match_pairs` runs them.
+
+    organisation_clusters (persons): record_key, cluster_id of the resolved
+    organisations; without it a person's organisation is its source record.
+    """
+    from customer360.identity.deterministic import deterministic_pairs_sql
+    from customer360.identity.features import build_match_table
+
+    con = duckdb.connect()
+    con.register("input_records", records)
+    organisations = None
+    if organisation_clusters is not None:
+        con.register("organisation_clusters", organisation_clusters)
+        organisations = "organisation_clusters"
+    match_table = build_match_table(
+        con, "input_records", entity_type, organisation_clusters=organisations
+    )
+    return con.sql(deterministic_pairs_sql(match_table, entity_type)).arrow().read_all()

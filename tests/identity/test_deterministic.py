@@ -6,8 +6,7 @@ from datetime import date
 
 import pyarrow as pa
 from identity_records import person, person_table
-
-from customer360.identity.deterministic import deterministic_pairs
+from identity_testkit import deterministic_pairs
 
 VALID_IIN = "900515300018"  # its check digit is right
 INVALID_IIN = "900515300012"  # one digit mistyped

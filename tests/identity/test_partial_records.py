@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from identity_records import person, person_table
-
-from customer360.identity.resolve import resolve
+from identity_testkit import resolve
 
 
 def _clusters(rows) -> dict[str, str]:

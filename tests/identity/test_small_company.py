@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from identity_testkit import organisation_records, person_records
+from identity_testkit import organisation_records, person_records, resolve
 
 from customer360.identity.evaluate import evaluate
 from customer360.identity.events import attribute_events
 from customer360.identity.features import EVENT_SOURCE_SYSTEMS
-from customer360.identity.resolve import resolve
 from customer360.identity.train import (
     RECORDS_KEY,
     THRESHOLD_KEY,

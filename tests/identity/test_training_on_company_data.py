@@ -10,6 +10,7 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 from identity_records import person, person_table
+from identity_testkit import resolve
 
 from benchmarks.febrl_landing import load
 from customer360.identity import model_store
@@ -21,7 +22,6 @@ from customer360.identity.model_store import (
     retrain_reason,
     train_if_needed,
 )
-from customer360.identity.resolve import resolve
 from customer360.identity.train import MIN_TRAINING_RECORDS, train
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from customer360.identity.stable_ids import (
     STATUS_ACTIVE,
     STATUS_MERGED,
     Assignment,
+    AssignmentRun,
     RegistryEntry,
     crosswalk,
     format_id,
@@ -22,7 +25,6 @@ from customer360.identity.stable_ids import (
     next_number_after,
     registry_from_assignments,
     resolve_id,
-    update_registry,
 )
 from customer360.identity.stable_ids import (
     assign_ids as _assign_ids,
@@ -45,6 +47,33 @@ def clusters(*groups: str) -> dict[str, str]:
     return out
 
 
+def registry_changes_of_run(
+    registry: Mapping[str, RegistryEntry],
+    entity_type: str,
+    run: AssignmentRun,
+) -> dict[str, RegistryEntry]:
+    """The registry entries a run adds or changes, from what the run itself says it
+    issued and merged: the oracle that the production model's derivation from the
+    assignments (`registry_from_assignments`) is checked against."""
+    changed: dict[str, RegistryEntry] = {}
+    for issued in run.issued:
+        changed[issued.entity_id] = RegistryEntry(
+            issued.entity_id,
+            entity_type,
+            issued.issued_at,
+            split_from=issued.split_from,
+        )
+    for merge in run.merges:
+        entry = changed.get(merge.merged_id) or registry[merge.merged_id]
+        changed[merge.merged_id] = replace(
+            entry,
+            status=STATUS_MERGED,
+            merged_into=merge.survivor_id,
+            merged_at=merge.merged_at,
+        )
+    return changed
+
+
 class Warehouse:
     """Runs builds one after another, keeping the registry like the dbt models do."""
 
@@ -65,7 +94,7 @@ class Warehouse:
             merged_into=merged_into_map(self.registry.values()),
             linked_by=linked_by,
         )
-        self.registry.update(update_registry(self.registry, "person", run))
+        self.registry.update(registry_changes_of_run(self.registry, "person", run))
         self.assignments = run.assignments
         return run
 

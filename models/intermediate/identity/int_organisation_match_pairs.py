@@ -7,7 +7,7 @@ match weight of every comparison.
 """
 
 from customer360.identity.model_store import choose_model
-from customer360.identity.resolve import resolve
+from customer360.identity.resolve import match_pairs
 
 
 def model(dbt, session):
@@ -18,5 +18,4 @@ def model(dbt, session):
     )
     if choice.message:
         print(f"identity: {choice.message}")
-    _, pairs = resolve(records, "organisations", model=choice.model)
-    return pairs
+    return match_pairs(records, "organisations", model=choice.model)

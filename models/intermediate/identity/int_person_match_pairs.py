@@ -10,7 +10,7 @@ CRM and 1C (the same-name-same-organisation rule).
 """
 
 from customer360.identity.model_store import choose_model
-from customer360.identity.resolve import resolve
+from customer360.identity.resolve import match_pairs
 
 
 def model(dbt, session):
@@ -27,7 +27,6 @@ def model(dbt, session):
     )
     if choice.message:
         print(f"identity: {choice.message}")
-    _, pairs = resolve(
+    return match_pairs(
         records, "persons", model=choice.model, organisation_clusters=organisations
     )
-    return pairs
