@@ -43,11 +43,17 @@ def test_generate_writes_the_landing_folders_and_prints_the_report(
 def test_defaults_come_from_the_settings(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    monkeypatch.setenv("C360_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("C360_LANDING_DIR", str(tmp_path / "l"))
     monkeypatch.setenv("C360_GROUND_TRUTH_DIR", str(tmp_path / "g"))
     args = _parser().parse_args(["generate"])
     assert args.customers == 10_000 and args.seed == 42 and args.increments == 0
     assert args.landing_dir is None  # resolved from the settings when run
+    # run small: the folders come from the settings, not from arguments
+    args = _parser().parse_args(["generate", "--customers", "50"])
+    assert args.handler(args) == 0
+    assert (tmp_path / "l" / "crm" / "almaty.json").is_file()
+    assert (tmp_path / "g" / "source_records.csv").is_file()
 
 
 @pytest.mark.parametrize("value", ["0", "10000001", "-3", "many"])

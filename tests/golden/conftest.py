@@ -11,20 +11,7 @@ import duckdb
 import pytest
 from dbt.cli.main import dbtRunnerResult
 
-from tests.landed_company import PROJECT_DIR, BuiltCompany, build_failures
-
-# the golden record reads the identity and registry models; without them there is
-# nothing to build, so the tests skip (and say which file is missing)
-UPSTREAM_MODELS = [
-    "models/intermediate/identity/int_person_clusters.py",
-    "models/intermediate/identity/int_organisation_clusters.py",
-    "models/intermediate/identity/int_event_attributions.py",
-    "models/intermediate/registry/int_record_crosswalk.py",
-]
-
-
-def missing_upstream_models() -> list[str]:
-    return [path for path in UPSTREAM_MODELS if not (PROJECT_DIR / path).exists()]
+from tests.landed_company import BuiltCompany, build_failures
 
 
 @dataclass(frozen=True)
@@ -102,10 +89,6 @@ def golden_warehouse(
 ) -> Iterator[GoldenWarehouse]:
     """A copy of the shared company after its `dbt build`, a birth-date conflict
     seeded in the raw CRM table, a second build."""
-    missing = missing_upstream_models()
-    if missing:
-        pytest.skip(f"upstream identity/registry models not there yet: {missing}")
-    # asked for only now, so that a skip does not land and build a company first
     built: BuiltCompany = request.getfixturevalue("built_company")
     first = built.build
     assert first.success, build_failures(first)

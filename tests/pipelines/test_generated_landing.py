@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
+from demo import generator
 from pipelines.ingest import run_ingest
-
-generator = pytest.importorskip("demo.generator", reason="demo generator absent")
 
 FILE_SOURCES = ["onec", "telephony", "support"]
 
