@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -94,8 +95,19 @@ def test_definitions_hold_one_asset_per_landed_table_and_the_schedule(
         (schema, table) for schema, tables in LANDED_TABLES.items() for table in tables
     }
     assert expected <= keys
-    assert definitions.resolve_job_def(MAIN_JOB_NAME) is not None
+    # the main job builds everything that can be built: every landed table, every
+    # dbt model, seed and test (the rejects tables and the reviewers' decisions are
+    # read, never built, by the graph)
+    graph = definitions.resolve_asset_graph()
+    job = definitions.resolve_job_def(MAIN_JOB_NAME)
+    selected = set(job.asset_layer.selected_asset_keys)
+    assert selected == set(graph.materializable_asset_keys)
+    assert {("staging", "stg_onec__invoices"), ("marts", "customer_360")} <= {
+        tuple(key.path) for key in selected
+    }
     schedule = definitions.resolve_schedule_def("customer360_nightly")
+    assert schedule.job_name == MAIN_JOB_NAME
+    assert schedule.cron_schedule == "0 3 * * *"
     assert schedule.execution_timezone == "Asia/Almaty"
 
 
@@ -109,12 +121,14 @@ def test_dagster_loads_the_project_definitions_module(tmp_path: Path) -> None:
         text=True,
         timeout=120,
         env={
-            **__import__("os").environ,
+            **os.environ,
             "C360_CRM_WEBHOOK_TOKEN": TOKEN,
             "DAGSTER_HOME": str(tmp_path),
         },
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Validation successful for code location orchestration.definitions" in output
 
 
 def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
