@@ -124,11 +124,13 @@ def run_dbt(
     target_path: Path,
     branches: Sequence[str] = BRANCHES,
     onec_branches: Mapping[str, str] | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> dbtRunnerResult:
     """Run dbt in-process against `warehouse`; artefacts go under target_path.
 
     The company's branches go in as dbt vars, as `c360 run` passes them; a test's own
-    `--vars` are merged in.
+    `--vars` are merged in. `project_dir` is this repository's dbt project unless a
+    test runs dbt on a changed copy of it.
     """
     args = list(args)
     dbt_vars: dict = {
@@ -146,8 +148,8 @@ def run_dbt(
             [
                 *args,
                 "--vars", json.dumps(dbt_vars, ensure_ascii=False),
-                "--project-dir", str(PROJECT_DIR),
-                "--profiles-dir", str(PROJECT_DIR),
+                "--project-dir", str(project_dir),
+                "--profiles-dir", str(project_dir),
                 "--target-path", str(target_path),
                 "--log-path", str(target_path / "logs"),
                 "--quiet",
