@@ -144,12 +144,14 @@ def run_dbt(
     target_path: Path,
     branches: Sequence[str] = BRANCHES,
     onec_branches: Mapping[str, str] | None = None,
+    project_dir: Path = PROJECT_DIR,
 ) -> dbtRunnerResult:
     """Run dbt in-process against `warehouse`; artefacts go under target_path.
 
     The settings reach dbt the way every dbt run of the product gets them
     (`customer360.dbt_context`): the company's branches as vars, the warehouse and
-    the rest in the environment; a test's own `--vars` are merged in.
+    the rest in the environment; a test's own `--vars` are merged in. `project_dir`
+    is this repository's dbt project unless a test runs dbt on a changed copy of it.
     """
     args = list(args)
     settings = company_settings(warehouse, branches, onec_branches)
@@ -163,8 +165,8 @@ def run_dbt(
             [
                 *args,
                 "--vars", dbt_vars(settings, **extra_vars),
-                "--project-dir", str(PROJECT_DIR),
-                "--profiles-dir", str(PROJECT_DIR),
+                "--project-dir", str(project_dir),
+                "--profiles-dir", str(project_dir),
                 "--target-path", str(target_path),
                 "--log-path", str(target_path / "logs"),
                 "--quiet",

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.slow
 
 CHURN_SELECTION = [
     "--select",
-    "path:models/intermediate/churn",
     "path:models/marts/churn",
     "path:tests/dbt/marts_churn",
 ]

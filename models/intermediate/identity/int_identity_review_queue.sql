@@ -88,7 +88,7 @@ undecided as (
     ) as pairs
     where not exists (
         select 1
-        from {{ source('review', 'identity_decisions') }} as decisions
+        from {{ ref('stg_review__identity_decisions') }} as decisions
         where
             decisions.entity_type = pairs.entity_type
             and decisions.record_key_l = pairs.record_key_l

@@ -16,7 +16,7 @@ def model(dbt, session):
     ]
     pairs = dbt.ref("int_organisation_match_pairs").arrow().read_all()
     decisions = (
-        dbt.source("review", "identity_decisions")
+        dbt.ref("stg_review__identity_decisions")
         .filter("entity_type = 'organisations'")
         .arrow()
         .read_all()

@@ -21,7 +21,7 @@ def model(dbt, session):
     ]
     pairs = dbt.ref("int_person_match_pairs").arrow().read_all()
     decisions = (
-        dbt.source("review", "identity_decisions")
+        dbt.ref("stg_review__identity_decisions")
         .filter("entity_type = 'persons'")
         .arrow()
         .read_all()

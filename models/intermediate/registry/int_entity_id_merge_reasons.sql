@@ -91,7 +91,7 @@ latest_decisions as (
         reviewer,
         decided_at
 
-    from {{ source('review', 'identity_decisions') }}
+    from {{ ref('stg_review__identity_decisions') }}
     qualify row_number() over (
         partition by entity_type, record_key_l, record_key_r order by decided_at desc
     ) = 1

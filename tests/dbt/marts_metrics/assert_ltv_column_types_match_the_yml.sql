@@ -1,5 +1,5 @@
 {#- The stand-in for an enforced contract on the LTV Python models (dbt 1.11 enforces
-    contracts on SQL models only): every column declared in _ltv__models.yml exists
+    contracts on SQL models only): every column declared in _customer_metrics__models.yml exists
     with its data_type, and the table has no column the yml does not declare. -#}
 
 {%- set declared = [] -%}
