@@ -7,7 +7,7 @@
     when its 10-digit national number matches one of the number patterns below. For
     another country only the shape is checked (an international prefix, then 8 to 15
     digits): that country's numbering plan is not known here.
-    tests/transform/test_phone_normalisation.py checks both against the installed
+    tests/macros/test_phone_normalisation.py checks both against the installed
     `phonenumbers` (the oracle), and the patterns against its metadata. -#}
 
 {#- national-number patterns copied from libphonenumber 9.0.43, regions KZ and RU -#}

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.landed_company import BuiltCompany, build_failures, land_and_build
+from tests.landed_company import (
+    BuiltCompany,
+    LandedCompany,
+    build_failures,
+    land_and_build,
+)
 
 # one company for the whole session: the dbt-build, identity, registry and golden tests
 # read it (the identity floors were measured on it) and copy it to change it
@@ -23,3 +30,16 @@ def built_company(tmp_path_factory: pytest.TempPathFactory) -> BuiltCompany:
     )
     assert build_failures(company.build) == []
     return company
+
+
+@pytest.fixture
+def c360_on(monkeypatch: pytest.MonkeyPatch):
+    """Point the `c360` commands' settings at a warehouse, as `c360.toml` would."""
+
+    def point(company: LandedCompany, ground_truth_dir: Path | None = None):
+        monkeypatch.setenv("C360_WAREHOUSE", str(company.warehouse))
+        monkeypatch.setenv(
+            "C360_GROUND_TRUTH_DIR", str(ground_truth_dir or company.ground_truth_dir)
+        )
+
+    return point
