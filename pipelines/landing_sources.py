@@ -76,7 +76,7 @@ def _build_onec(
 ) -> DltSource:
     from pipelines.onec import onec_source
 
-    return onec_source(settings.landing_dir, tally=tally, progress=progress)
+    return onec_source(str(settings.landing_dir), tally=tally, progress=progress)
 
 
 def _build_telephony(
@@ -84,7 +84,7 @@ def _build_telephony(
 ) -> DltSource:
     from pipelines.telephony import telephony_source
 
-    return telephony_source(settings.landing_dir, tally=tally, progress=progress)
+    return telephony_source(str(settings.landing_dir), tally=tally, progress=progress)
 
 
 def _build_support(
@@ -92,7 +92,7 @@ def _build_support(
 ) -> DltSource:
     from pipelines.support import support_source
 
-    return support_source(settings.landing_dir, tally=tally, progress=progress)
+    return support_source(str(settings.landing_dir), tally=tally, progress=progress)
 
 
 SOURCES: dict[str, LandingSource] = {
