@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dlt
 import duckdb
 from dlt.common.pipeline import LoadInfo
+from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from customer360.settings import Settings, SettingsError
@@ -18,6 +20,13 @@ from pipelines.common.tally import SourceTally
 from pipelines.landing_sources import SOURCES
 
 Progress = Callable[[str], None]
+# runs a built source through its pipeline: dlt's `pipeline.run` for `c360 ingest`,
+# dagster-dlt's `DagsterDltResource.run` for the Dagster assets
+RunPipeline = Callable[[dlt.Pipeline, DltSource], LoadInfo | None]
+
+
+def run_with_dlt(pipeline: dlt.Pipeline, source: DltSource) -> LoadInfo:
+    return pipeline.run(source)
 
 
 class IngestError(RuntimeError):
@@ -240,9 +249,16 @@ def explain_failure(source: str, error: PipelineStepFailed) -> BaseException:
 
 
 def land_source(
-    name: str, settings: Settings, progress: Progress | None = print
+    name: str,
+    settings: Settings,
+    progress: Progress | None = print,
+    run: RunPipeline = run_with_dlt,
 ) -> SourceReport:
-    """Land one source into raw_<name>; raise a clear error when it cannot be landed."""
+    """Land one source into raw_<name>; raise a clear error when it cannot be landed.
+
+    `run` does the load itself; whoever runs it, the tally is checked against what
+    landed, drift stops the source, and new columns are reported.
+    """
     if name not in SOURCES:
         raise IngestError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
     if absent := SOURCES[name].absent(settings):
@@ -258,13 +274,14 @@ def land_source(
     started = time.perf_counter()
     try:
         if pipeline.has_pending_data:
-            # dlt's run() would only finish the interrupted load and ignore new data
+            # dlt's run() would only finish the interrupted load and ignore new
+            # data, and dagster-dlt's would throw the interrupted load away
             if progress:
                 progress(f"{name}: finishing an interrupted earlier load first")
             pipeline.normalize()
             pipeline.load()
         source = SOURCES[name].build(settings, tally, progress)
-        load_info = pipeline.run(source)
+        load_info = run(pipeline, source)
     except PipelineStepFailed as error:
         raise explain_failure(name, error) from error
     seconds = time.perf_counter() - started

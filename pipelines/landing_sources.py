@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from dlt.extract.source import DltSource
 
-from customer360.settings import Settings, SettingsError
+from customer360.settings import Settings
 from pipelines.common.tally import SourceTally
 
 Progress = Callable[[str], None]
@@ -59,16 +59,15 @@ def _build_crm(
 ) -> DltSource:
     # imported here so that the file sources work while the CRM source is absent
     # or broken, and so that `c360 --help` does not import it
-    from pipelines.crm import crm_source
+    from pipelines.crm import crm_source, source_arguments
 
-    if not settings.crm_portals:
-        # land_source reports a CRM without portals as absent and never gets here
-        raise SettingsError(
-            "no CRM portals configured: set [crm] portals in c360.toml or "
-            "C360_CRM_PORTALS='almaty=https://...' (is c360 running outside "
-            "the project folder? set C360_PROJECT_DIR)"
-        )
-    return crm_source(settings.crm_portals, tally=tally, progress=progress)
+    # a missing token is named the way c360 sets it (C360_CRM_WEBHOOK_TOKEN_<BRANCH>),
+    # before any extraction; a CRM without portals is absent and is not landed
+    for portal in settings.crm_portals:
+        portal.method_url("batch")
+    return crm_source(
+        **source_arguments(settings.crm_portals), tally=tally, progress=progress
+    )
 
 
 def _build_onec(
@@ -76,7 +75,7 @@ def _build_onec(
 ) -> DltSource:
     from pipelines.onec import onec_source
 
-    return onec_source(settings.landing_dir, tally=tally, progress=progress)
+    return onec_source(str(settings.landing_dir), tally=tally, progress=progress)
 
 
 def _build_telephony(
@@ -84,7 +83,7 @@ def _build_telephony(
 ) -> DltSource:
     from pipelines.telephony import telephony_source
 
-    return telephony_source(settings.landing_dir, tally=tally, progress=progress)
+    return telephony_source(str(settings.landing_dir), tally=tally, progress=progress)
 
 
 def _build_support(
@@ -92,7 +91,7 @@ def _build_support(
 ) -> DltSource:
     from pipelines.support import support_source
 
-    return support_source(settings.landing_dir, tally=tally, progress=progress)
+    return support_source(str(settings.landing_dir), tally=tally, progress=progress)
 
 
 SOURCES: dict[str, LandingSource] = {

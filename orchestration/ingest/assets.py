@@ -1,7 +1,8 @@
 """Landing assets: a dagster-dlt multi-asset per source system, an asset per table."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from typing import Any
 
 from dagster import (
     AssetExecutionContext,
@@ -10,18 +11,20 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
 )
-from dagster_dlt import DagsterDltTranslator, dlt_assets
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt import Pipeline
+from dlt.common.pipeline import LoadInfo
+from dlt.extract.source import DltSource
 
-from customer360.settings import CrmPortal, Settings
+from customer360.settings import Settings
 from orchestration.resources import Customer360Settings
 from pipelines.common.destination import dataset_name, make_pipeline
 from pipelines.common.tally import SourceTally
-from pipelines.ingest import land_source, warehouse_row_counts
+from pipelines.ingest import SourceReport, land_source, warehouse_row_counts
 from pipelines.landing_sources import SOURCES
 
 LANDING_GROUP = "landing"
-_SHAPE_ONLY_PORTAL = CrmPortal("shape", "http://127.0.0.1", 1, token="never-sent")
 
 
 class LandingTranslator(DagsterDltTranslator):
@@ -41,31 +44,55 @@ def build_landing_assets(settings: Settings) -> list[AssetsDefinition]:
     return [_landing_assets_for(name, settings) for name in SOURCES]
 
 
-def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinition:
-    landing = SOURCES[source_name]
-    # the source is built here only for its shape (resource names become asset
-    # keys); each run builds a fresh one with its own tally. Building makes no
-    # request, so a placeholder portal stands in: `dagster dev` must load where
-    # the CRM token is not set.
-    shape = landing.build(
-        replace(settings, crm_portals=(_SHAPE_ONLY_PORTAL,)),
-        SourceTally(source_name),
-        None,
+def declared_source(source_name: str, settings: Settings) -> DltSource:
+    """The source whose resources dagster-dlt turns into this source's assets.
+
+    Built without the CRM's portals: declaring assets must need no webhook token
+    (`dagster dev` loads where none is set) and reach no portal, and the CRM source
+    has the same resources with or without them. Building reads nothing; each run
+    builds its own source from the settings of that moment, with its own tally.
+    """
+    return SOURCES[source_name].build(
+        replace(settings, crm_portals=()), SourceTally(source_name), None
     )
 
+
+def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinition:
+    landing = SOURCES[source_name]
+
     @dlt_assets(
-        dlt_source=shape,
+        dlt_source=declared_source(source_name, settings),
         dlt_pipeline=make_pipeline(source_name, settings),
         name=f"land_{source_name}",
         dagster_dlt_translator=LandingTranslator(),
     )
     def _land(
-        context: AssetExecutionContext, c360: Customer360Settings
+        context: AssetExecutionContext,
+        dlt: DagsterDltResource,
+        c360: Customer360Settings,
     ) -> Iterator[MaterializeResult]:
         settings_now = c360.load()
-        report = land_source(source_name, settings_now, progress=context.log.info)
-        schema = dataset_name(source_name)
-        in_warehouse = warehouse_row_counts(settings_now.warehouse_path, [schema])
+        # what dagster-dlt reports per table (load id, jobs, column schema, rows)
+        dlt_metadata: dict[AssetKey, Mapping[str, Any]] = {}
+
+        def run_through_dagster_dlt(
+            pipeline: Pipeline, source: DltSource
+        ) -> LoadInfo | None:
+            for result in dlt.run(
+                context=context, dlt_source=source, dlt_pipeline=pipeline
+            ):
+                if result.asset_key is not None:
+                    dlt_metadata[result.asset_key] = result.metadata or {}
+            return pipeline.last_trace.last_load_info
+
+        # land_source checks what the run landed (tally, drift, new columns) and
+        # finds an absent source before any run
+        report = land_source(
+            source_name,
+            settings_now,
+            progress=context.log.info,
+            run=run_through_dagster_dlt,
+        )
         # an absent source is materialised all the same (dbt reads its tables as
         # empty); land_source has said so through the log already
         if not report.absent:
@@ -76,30 +103,43 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
             )
             for note in report.notes():
                 context.log.info(note)
+        in_warehouse = warehouse_row_counts(
+            settings_now.warehouse_path, [dataset_name(source_name)]
+        )
         for key in context.selected_asset_keys:
-            table = key.path[-1]
-            status = "absent" if report.absent else report.table_status(table)
-            detail = report.absent or ""
-            if status == "absent" and table in report.absent_tables:
-                detail = f"no {report.absent_tables[table]}"
-            elif status == "empty":
-                detail = "no record in " + ", ".join(report.empty_tables[table])
             yield MaterializeResult(
                 asset_key=key,
                 metadata={
-                    "rows_read": report.read.get(table, 0),
-                    "rows_landed": report.landed.get(table, 0),
-                    "rows_rejected": report.rejected.get(table, 0),
-                    "rows_in_table": in_warehouse.get(f"{schema}.{table}", 0),
-                    "rejects_in_source": in_warehouse.get(f"{schema}.rejects", 0),
-                    "seconds": MetadataValue.float(round(report.seconds, 2)),
-                    # "absent" (no such system or export), "empty" (an export
-                    # without records) or "landed"
-                    "status": status or "landed",
-                    "status_detail": detail or "",
-                    "new_columns": ", ".join(report.new_columns.get(table, [])),
+                    **dlt_metadata.get(key, {}),
+                    **_landing_metadata(report, key.path[-1], in_warehouse),
                 },
             )
 
     _land.__doc__ = landing.description
     return _land
+
+
+def _landing_metadata(
+    report: SourceReport, table: str, in_warehouse: Mapping[str, int]
+) -> dict[str, Any]:
+    """Our account of one table's load, beside dagster-dlt's."""
+    schema = dataset_name(report.source)
+    status = "absent" if report.absent else report.table_status(table)
+    detail = report.absent or ""
+    if status == "absent" and table in report.absent_tables:
+        detail = f"no {report.absent_tables[table]}"
+    elif status == "empty":
+        detail = "no record in " + ", ".join(report.empty_tables[table])
+    return {
+        "rows_read": report.read.get(table, 0),
+        "rows_landed": report.landed.get(table, 0),
+        "rows_rejected": report.rejected.get(table, 0),
+        "rows_in_table": in_warehouse.get(f"{schema}.{table}", 0),
+        "rejects_in_source": in_warehouse.get(f"{schema}.rejects", 0),
+        "seconds": MetadataValue.float(round(report.seconds, 2)),
+        # "absent" (no such system or export), "empty" (an export without
+        # records) or "landed"
+        "status": status or "landed",
+        "status_detail": detail or "",
+        "new_columns": ", ".join(report.new_columns.get(table, [])),
+    }

@@ -9,7 +9,7 @@ from typing import Any
 
 import dlt
 
-from customer360.settings import CrmPortal
+from customer360.settings import CrmPortal, SettingsError
 from pipelines.common.contracts import SchemaDriftError, compare_columns
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally
@@ -36,7 +36,13 @@ from pipelines.crm.settings import (
     column_hints,
 )
 
-__all__ = ["CrmAuthError", "CrmError", "CrmRequestError", "crm_source"]
+__all__ = [
+    "CrmAuthError",
+    "CrmError",
+    "CrmRequestError",
+    "crm_source",
+    "source_arguments",
+]
 
 # dlt re-validates a table variant's hints on every yield: hand it a batch call's
 # worth of rows at a time rather than each page
@@ -47,7 +53,10 @@ _PROGRESS_EVERY = 2_500
 
 @dlt.source(name=SOURCE_NAME, max_table_nesting=0)
 def crm_source(
-    portals: Sequence[CrmPortal],
+    portals: dict[str, str] = dlt.config.value,
+    webhook_token: str | None = dlt.secrets.value,
+    branch_tokens: dict[str, str] | None = dlt.secrets.value,
+    user_id: int = 1,
     tally: SourceTally | None = None,
     page_size: int = PAGE_SIZE,
     max_retries: int = 5,
@@ -58,12 +67,31 @@ def crm_source(
 ) -> Any:
     """Every branch's contacts, companies and deals, one table each with `branch`.
 
+    `portals` maps each branch to its Bitrix24 portal (`https://almaty.bitrix24.kz`),
+    read through the inbound webhook of user `user_id`; `webhook_token` is the
+    webhook's token on every portal, `branch_tokens` a branch's own where it
+    differs. Left out, they come from dlt's config and secrets (`sources.crm.*`).
     `page_size` must match the portal's (Bitrix24: always 50). Retries and waits:
     see `Bitrix24Client`. `tally` counts records read, landed and rejected.
     """
-    for portal in portals:
-        # a missing token is a setting to fix: say so now, before any extraction
-        portal.method_url("batch")
+    crm_portals = tuple(
+        CrmPortal(
+            branch,
+            url,
+            user_id,
+            token=(branch_tokens or {}).get(branch) or webhook_token,
+        )
+        for branch, url in portals.items()
+    )
+    # a missing token is a setting to fix: say so now, before any extraction
+    for portal in crm_portals:
+        if not portal.token:
+            raise SettingsError(
+                f"no webhook token for the {portal.branch} CRM portal: set "
+                "sources.crm.webhook_token (every portal) or "
+                f"sources.crm.branch_tokens.{portal.branch} in .dlt/secrets.toml, "
+                "or SOURCES__CRM__WEBHOOK_TOKEN in the environment"
+            )
     tally = tally if tally is not None else SourceTally(SOURCE_NAME)
     client_options = {
         "max_retries": max_retries,
@@ -80,9 +108,31 @@ def crm_source(
             schema_contract=SCHEMA_CONTRACT,
             # DuckDB loads parquet in bulk; dlt's default row inserts are far slower
             file_format="parquet",
-        )(entity, tuple(portals), tally, page_size, progress, client_options)
+        )(entity, crm_portals, tally, page_size, progress, client_options)
         for entity in ENTITIES
     ]
+
+
+def source_arguments(portals: Sequence[CrmPortal]) -> dict[str, Any]:
+    """`crm_source`'s portal arguments for portals described as `CrmPortal`s.
+
+    Every token goes in `branch_tokens` and `webhook_token` is an explicit None,
+    so dlt's config and secrets add nothing to what the portals say.
+    """
+    user_ids = {portal.user_id for portal in portals}
+    if len(user_ids) > 1:
+        raise SettingsError(
+            "every CRM portal is read through the same webhook user; got user ids "
+            + ", ".join(map(str, sorted(user_ids)))
+        )
+    return {
+        "portals": {portal.branch: portal.base_url for portal in portals},
+        "webhook_token": None,
+        "branch_tokens": {
+            portal.branch: portal.token for portal in portals if portal.token
+        },
+        "user_id": user_ids.pop() if user_ids else 1,
+    }
 
 
 def _table_hints(entity: CrmEntity) -> Any:

@@ -140,7 +140,8 @@ class Bitrix24Client:
             f"the {branch} CRM portal ({self.masked_url}) refused the webhook "
             f"({code}): set the right token in "
             f"C360_CRM_WEBHOOK_TOKEN_{branch.upper()} or C360_CRM_WEBHOOK_TOKEN "
-            f"(or [crm] webhook_token in {SECRETS_FILE_NAME}), "
+            f"(or [crm] webhook_token in {SECRETS_FILE_NAME}; with dlt alone, "
+            f"sources.crm.webhook_token or sources.crm.branch_tokens.{branch}), "
             "and check [crm] user_id and the webhook's CRM permission"
         )
 

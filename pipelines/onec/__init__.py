@@ -58,7 +58,9 @@ def _export_rows(
 
 @dlt.source(name=SOURCE_NAME)
 def onec_source(
-    landing_dir: str | Path = dlt.config.value,
+    # typed `str` for dlt to inject it from config (it cannot parse a `Path`);
+    # a `Path` passed in works all the same
+    landing_dir: str = dlt.config.value,
     tally: SourceTally | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Iterator[Any]:

@@ -31,7 +31,9 @@ from pipelines.telephony.settings import (
 
 @dlt.source(name=SOURCE_NAME)
 def telephony_source(
-    landing_dir: str | Path = dlt.config.value,
+    # typed `str` for dlt to inject it from config (it cannot parse a `Path`);
+    # a `Path` passed in works all the same
+    landing_dir: str = dlt.config.value,
     tally: SourceTally | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> DltResource:

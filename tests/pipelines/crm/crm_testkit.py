@@ -11,7 +11,7 @@ from customer360.settings import CrmPortal
 from demo.standins.bitrix24 import RateLimit
 from pipelines.common.destination import make_pipeline
 from pipelines.common.tally import SourceTally
-from pipelines.crm import crm_source
+from pipelines.crm import crm_source, source_arguments
 
 TOKEN = "crm-test-token-5f2a"
 BRANCH_SIZES = {"almaty": 130, "astana": 60, "shymkent": 10}  # contacts per branch
@@ -34,7 +34,7 @@ class Warehouse:
         options.setdefault("rate_limit_wait", 0.1)
         tally = SourceTally("crm")
         pipeline = make_pipeline("crm", self.path)
-        source = crm_source(portals, tally=tally, **options)
+        source = crm_source(**source_arguments(portals), tally=tally, **options)
         if resources:
             source = source.with_resources(*resources)
         info = pipeline.run(source)

@@ -344,12 +344,33 @@ def test_bad_records_become_rejects_and_read_equals_landed_plus_rejected(
 
 
 def test_a_portal_without_a_token_is_a_settings_error_before_loading(
-    standin: StandinHandle,
+    standin: StandinHandle, warehouse: Warehouse, tmp_path
 ) -> None:
     portal = standin.crm_portals()[0]
     tokenless = CrmPortal(portal.branch, portal.base_url, portal.user_id, token=None)
+    settings = Settings(
+        project_dir=tmp_path,
+        warehouse_path=warehouse.path,
+        landing_dir=tmp_path / "landing",
+        ground_truth_dir=tmp_path / "ground_truth",
+        crm_portals=(tokenless,),
+        crm_standin_dir=tmp_path / "standin",
+    )
     with pytest.raises(SettingsError, match="C360_CRM_WEBHOOK_TOKEN_ALMATY"):
-        crm_source([tokenless])
+        land_source("crm", settings, progress=None)
+    assert standin.portal("almaty").stats()["requests"] == 0
+
+
+def test_the_source_alone_without_a_token_names_the_dlt_secret_before_loading(
+    standin: StandinHandle,
+) -> None:
+    # explicit Nones: a token in the developer's own .dlt/secrets.toml must not count
+    with pytest.raises(SettingsError, match=r"sources\.crm\.webhook_token"):
+        crm_source(
+            portals={"almaty": standin.urls["almaty"]},
+            webhook_token=None,
+            branch_tokens=None,
+        )
     assert standin.portal("almaty").stats()["requests"] == 0
 
 
