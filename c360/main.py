@@ -31,7 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    return run_command(build_parser(), argv)
+
+
+def run_command(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse `argv` and run the chosen command's handler: its exit code, or 2 with
+    one line on a settings error, 130 on Ctrl-C. `c360-demo` runs its commands
+    through this too."""
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -39,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except SettingsError as error:
-        print(f"c360: settings: {error}", file=sys.stderr)
+        print(f"{parser.prog}: settings: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("c360: interrupted", file=sys.stderr)
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from customer360.settings import SettingsError
+from c360.main import run_command
 from demo.generator import commands as generator_commands
 from demo.standins.bitrix24 import commands as standin_commands
 
@@ -29,19 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.handler(args) or 0)
-    except SettingsError as error:
-        print(f"c360-demo: settings: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("c360-demo: interrupted", file=sys.stderr)
-        return 130
+    return run_command(build_parser(), argv)
 
 
 if __name__ == "__main__":
