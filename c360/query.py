@@ -8,15 +8,50 @@ import sys
 import duckdb
 
 from customer360.settings import load_settings
+from customer360.warehouse_readers import open_for_reading
+
+# what a query may be: a select (show, describe and summarize are selects too) or
+# the plan of one; anything else is refused before it runs
+READING_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+class QueryRefused(Exception):
+    """The query is not one read-only statement; the message says why."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     query = subparsers.add_parser(
-        "query", help="run one SQL query against the warehouse (read-only) and print it"
+        "query",
+        help="run one SQL query against the warehouse (read-only) and print it",
+        description=(
+            "Run one select (or explain) against the warehouse, read-only, with no "
+            "access to files, the network or extensions, and print the result."
+        ),
     )
     query.add_argument("sql", help='e.g. "select count(*) from raw_crm.contacts"')
     query.add_argument("--max-rows", type=int, default=40)
     query.set_defaults(handler=_query)
+
+
+def checked_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """`sql` when it is exactly one reading statement; QueryRefused otherwise."""
+    try:
+        statements = connection.extract_statements(sql)
+    except duckdb.Error as error:
+        raise QueryRefused(f"not valid SQL: {error}") from error
+    if len(statements) != 1:
+        raise QueryRefused(
+            f"one statement at a time, got {len(statements)} (run each on its own)"
+        )
+    [statement] = statements
+    if statement.type not in READING_STATEMENTS:
+        # the statement's own first word (install, attach, copy), as the user wrote it
+        kind = statement.query.split(maxsplit=1)[0].lower()
+        raise QueryRefused(
+            f"{kind} does not read: c360 query runs a select, show, describe,"
+            " summarize or explain"
+        )
+    return sql
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -27,13 +62,22 @@ def _query(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+    with open_for_reading(settings.warehouse_path) as connection:
         try:
-            relation = connection.sql(args.sql)
+            relation = connection.sql(checked_statement(connection, args.sql))
+        except QueryRefused as error:
+            print(f"c360 query: refused: {error}", file=sys.stderr)
+            return 2
+        except duckdb.PermissionException as error:
+            print(
+                "c360 query: refused: queries read the warehouse's tables only, with"
+                f" no access to files, the network or extensions ({error})",
+                file=sys.stderr,
+            )
+            return 2
         except duckdb.Error as error:
-            print(f"c360: query failed: {error}", file=sys.stderr)
+            print(f"c360 query: query failed: {error}", file=sys.stderr)
             return 1
-        if relation is None:
-            return 0
-        relation.show(max_rows=args.max_rows, max_width=200)
+        if relation is not None:
+            relation.show(max_rows=args.max_rows, max_width=200)
     return 0
