@@ -12,7 +12,7 @@ import dlt
 from customer360.settings import CrmPortal, SettingsError
 from pipelines.common.contracts import SchemaDriftError, compare_columns
 from pipelines.common.rejects import reject
-from pipelines.common.tally import SourceTally
+from pipelines.common.tally import SourceTally, record_key
 from pipelines.crm.helpers import (
     BadRecord,
     Bitrix24Client,
@@ -187,6 +187,7 @@ def _entity_records(
     # the same second) does not land those versions again
     cursors = dlt.current.resource_state().setdefault("date_modify", {})
     hints = _table_hints(entity)
+    tally.keyed_by(entity.table, *PRIMARY_KEY)
     for portal in portals:
         client = Bitrix24Client(portal, **client_options)
         cursor = cursors.get(portal.branch) or {}
@@ -215,10 +216,12 @@ def _entity_records(
                     continue  # already landed by the previous load
                 tally.count_read(entity.table)
                 if isinstance(item, dict):
-                    tally.count_landed(entity.table)
+                    tally.count_landed(
+                        entity.table, [record_key(item["branch"], item["id"])]
+                    )
                     rows.append(item)
                 else:
-                    tally.count_rejected(entity.table)
+                    tally.count_rejected(entity.table, [item.data["reject_id"]])
                     yield item
             if len(rows) >= _ROWS_PER_YIELD:
                 yield dlt.mark.with_hints(rows, hints, create_table_variant=True)

@@ -120,14 +120,17 @@ def read_export(
             return
         if header.problem:
             # a header that cannot be read: nothing in the file can be mapped
-            tally.count_read(table)
-            tally.count_rejected(table)
-            yield _reject(table, relative_name, header.line, header, header.problem)
+            yield _reject(
+                tally, table, relative_name, header.line, header, header.problem
+            )
             for record in records:
-                tally.count_read(table)
-                tally.count_rejected(table)
                 yield _reject(
-                    table, relative_name, record.line, record, "header unreadable"
+                    tally,
+                    table,
+                    relative_name,
+                    record.line,
+                    record,
+                    "header unreadable",
                 )
             return
         actual = [name.strip() for name in header.fields]
@@ -144,7 +147,9 @@ def read_export(
             for slot, column in enumerate(export.columns)
             if column.kind in _PARSERS
         ]
-        key_slot = names.index(export.primary_key)
+        key_name = export.primary_key
+        key_slot = names.index(key_name)
+        tally.keyed_by(table, key_name)
         key_header = export.columns[key_slot].header
         expected_fields = len(actual)
         in_order = order == list(range(expected_fields))
@@ -176,31 +181,40 @@ def read_export(
                     if not values[key_slot]:
                         problem = f"empty primary key {key_header}"
             if problem is not None:
-                tally.count_read(table)
-                tally.count_rejected(table)
-                yield _reject(table, relative_name, record.line, record, problem)
+                yield _reject(tally, table, relative_name, record.line, record, problem)
             else:
                 batch.append(dict(zip(names, values, strict=True)))
                 if len(batch) >= BATCH_ROWS:
-                    tally.count_read(table, len(batch))
-                    tally.count_landed(table, len(batch))
+                    _count_landed(tally, table, key_name, batch)
                     yield batch
                     batch = []
             if progress and read % PROGRESS_EVERY_ROWS == 0:
                 progress(f"{relative_name}: {read:,} rows")
         if batch:
-            tally.count_read(table, len(batch))
-            tally.count_landed(table, len(batch))
+            _count_landed(tally, table, key_name, batch)
             yield batch
         if progress:
             progress(f"{relative_name}: {read:,} rows read")
 
 
-def _reject(table: str, file: str, line: int, record: Any, reason: str) -> Any:
+def _count_landed(
+    tally: SourceTally, table: str, key_name: str, batch: list[dict[str, Any]]
+) -> None:
+    tally.count_read(table, len(batch))
+    tally.count_landed(table, [row[key_name] for row in batch])
+
+
+def _reject(
+    tally: SourceTally, table: str, file: str, line: int, record: Any, reason: str
+) -> Any:
+    """The reject item for `record`, counted as read and rejected."""
     raw = record.raw
     try:
         raw.encode("utf-8")
     except UnicodeEncodeError:
         # undecodable bytes were kept as surrogates: give back the exact bytes
         raw = raw.encode(ENCODING, "surrogateescape")
-    return reject(SOURCE_NAME, table, reason, raw, file=file, line=line)
+    item = reject(SOURCE_NAME, table, reason, raw, file=file, line=line)
+    tally.count_read(table)
+    tally.count_rejected(table, [item.data["reject_id"]])
+    return item

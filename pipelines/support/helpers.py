@@ -10,9 +10,10 @@ from typing import Any
 
 from pipelines.common.contracts import check_columns
 from pipelines.common.rejects import reject
-from pipelines.common.tally import SourceTally
+from pipelines.common.tally import SourceTally, record_key
 from pipelines.support.settings import (
     BATCH_ROWS,
+    PRIMARY_KEY,
     PROGRESS_EVERY_ROWS,
     REQUESTER_KEYS,
     SOURCE_NAME,
@@ -87,6 +88,7 @@ def read_ticket_file(
     """
     batch: list[dict[str, Any]] = []
     read = 0
+    tally.keyed_by(TABLE, PRIMARY_KEY)
     with path.open("rb") as stream:
         for line_no, raw in enumerate(stream, start=1):
             if not raw.strip():
@@ -124,8 +126,7 @@ def read_ticket_file(
                                 problem = str(error)
             tally.count_read(TABLE)
             if row is None:
-                tally.count_rejected(TABLE)
-                yield reject(
+                item = reject(
                     SOURCE_NAME,
                     TABLE,
                     problem or "unreadable",
@@ -133,8 +134,10 @@ def read_ticket_file(
                     file=relative_name,
                     line=line_no,
                 )
+                tally.count_rejected(TABLE, [item.data["reject_id"]])
+                yield item
             else:
-                tally.count_landed(TABLE)
+                tally.count_landed(TABLE, [record_key(row[PRIMARY_KEY])])
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
                     yield batch

@@ -79,6 +79,7 @@ def read_cdr_file(
         expected_fields = len(actual)
         cursor_slot = HEADER.index(CURSOR)
         key_slot = HEADER.index(PRIMARY_KEY)
+        tally.keyed_by(TABLE, PRIMARY_KEY)
         seconds_slots = [(HEADER.index(name), name) for name in WHOLE_SECONDS]
 
         batch: list[dict[str, Any]] = []
@@ -103,14 +104,12 @@ def read_cdr_file(
                     if not values[key_slot]:
                         problem = "empty uniqueid"
             if problem is not None:
-                tally.count_read(TABLE)
-                tally.count_rejected(TABLE)
                 raw = record.raw
                 try:
                     raw.encode("utf-8")
                 except UnicodeEncodeError:
                     raw = raw.encode("utf-8", "surrogateescape")
-                yield reject(
+                item = reject(
                     SOURCE_NAME,
                     TABLE,
                     problem,
@@ -118,11 +117,14 @@ def read_cdr_file(
                     file=relative_name,
                     line=record.line,
                 )
+                tally.count_read(TABLE)
+                tally.count_rejected(TABLE, [item.data["reject_id"]])
+                yield item
                 continue
+            unique_id = values[key_slot]
             tally.count_read(TABLE)
             # a repeated call is landed already (once), so it counts as landed
-            tally.count_landed(TABLE)
-            unique_id = values[key_slot]
+            tally.count_landed(TABLE, [unique_id])
             if unique_id in seen_calls:
                 repeated += 1
             else:

@@ -15,7 +15,7 @@ from file_landing_builders import (
 )
 
 from c360.main import main
-from pipelines.ingest import run_ingest
+from pipelines.ingest import UnbalancedTallyError, land_source, run_ingest
 
 FILE_SOURCES = ["onec", "telephony", "support"]
 
@@ -201,3 +201,32 @@ def test_c360_ingest_exits_0_with_some_sources_absent_and_1_with_all(
 
     assert main(["ingest", "--source", "crm", "telephony"]) == 1
     assert "every source is absent" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("source", "table", "key", "dropped"),
+    [
+        ("onec", "invoices", "number", "АЛ-2"),
+        ("telephony", "calls", "uniqueid", "1700000000.2"),
+        ("support", "tickets", "id", 2),
+    ],
+)
+def test_a_record_lost_between_the_source_and_the_table_fails_naming_both(
+    landing, settings, source, table, key, dropped
+):
+    write_onec(landing, "invoices", [invoice("АЛ-1"), invoice("АЛ-2")])
+    write_cdr(landing, "2025-03", [call("1700000000.1"), call("1700000000.2")])
+    write_tickets(landing, "2025-03", [ticket(1), ticket(2)])
+
+    def run_losing_one_record(pipeline, built):
+        # stands in for anything that drops a record after the source counted it
+        built.resources[table].add_filter(lambda row: row.get(key) != dropped)
+        return pipeline.run(built)
+
+    with pytest.raises(UnbalancedTallyError) as error:
+        land_source(source, settings, progress=None, run=run_losing_one_record)
+
+    message = str(error.value)
+    assert f"source {source!r}" in message and f"raw_{source}.{table}" in message
+    assert "read 2, in the table 1 landed + 0 rejected; missing 1" in message
+    assert f"missing 1, e.g. {key}={dropped}" in message

@@ -23,7 +23,7 @@ from demo.standins.bitrix24.samples import (
 from pipelines.common.contracts import SchemaDriftError
 from pipelines.common.rejects import REJECTS_COLUMNS
 from pipelines.crm import CrmAuthError, CrmRequestError, crm_source
-from pipelines.ingest import IngestReport, land_source
+from pipelines.ingest import IngestReport, UnbalancedTallyError, land_source
 
 
 def _standin_counts(standin: StandinHandle, entity) -> int:
@@ -385,3 +385,33 @@ def test_an_unreachable_portal_error_hides_even_a_one_letter_token_but_keeps_wor
     message = str(error)
     assert "/rest/1/***/" in message and "/rest/1/e/" not in message
     assert "exceeded" in message or "refused" in message
+
+
+def _settings(tmp_path, warehouse: Warehouse, portals: tuple[CrmPortal, ...]):
+    return Settings(
+        project_dir=tmp_path,
+        warehouse_path=warehouse.path,
+        landing_dir=tmp_path / "landing",
+        ground_truth_dir=tmp_path / "ground_truth",
+        crm_portals=portals,
+        crm_standin_dir=tmp_path / "standin",
+    )
+
+
+def test_a_record_lost_on_the_way_to_the_table_fails_naming_source_and_table(
+    standin: StandinHandle, warehouse: Warehouse, tmp_path
+) -> None:
+    settings = _settings(tmp_path, warehouse, standin.crm_portals())
+
+    def run_losing_one_contact(pipeline, source):
+        source.resources["contacts"].add_filter(
+            lambda row: (row.get("branch"), row.get("id")) != ("astana", 5)
+        )
+        return pipeline.run(source)
+
+    with pytest.raises(UnbalancedTallyError) as error:
+        land_source("crm", settings, progress=None, run=run_losing_one_contact)
+
+    message = str(error.value)
+    assert "source 'crm'" in message and "raw_crm.contacts" in message
+    assert "missing 1, e.g. branch=astana id=5" in message
