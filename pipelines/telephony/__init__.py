@@ -18,9 +18,7 @@ from pipelines.common.tally import SourceTally
 from pipelines.telephony.helpers import read_cdr_file
 from pipelines.telephony.settings import (
     COLUMNS,
-    CURSOR,
     FILE_PATTERN,
-    LATE_CALL_WINDOW_SECONDS,
     PRIMARY_KEY,
     SCHEMA_CONTRACT,
     SOURCE_NAME,
@@ -41,6 +39,10 @@ def telephony_source(
     root = Path(landing_dir)
     tally = tally if tally is not None else SourceTally(SOURCE_NAME)
 
+    # No calldate cursor (dlt.sources.incremental), unlike most event streams: the
+    # file is the increment (a file whose content did not change is skipped), and
+    # a cursor could only filter out the calls of an export that arrives late, or
+    # of a loaded file that grows, however far behind the newest call they are.
     @dlt.resource(
         name=TABLE,
         table_name=TABLE,
@@ -53,12 +55,7 @@ def telephony_source(
         # DuckDB reads parquet in bulk; row-by-row inserts are ~40x slower
         file_format="parquet",
     )
-    def calls(
-        # dlt reads the cursor from the default argument (its documented idiom)
-        calldate: dlt.sources.incremental[Any] = dlt.sources.incremental(  # noqa: B008
-            CURSOR, on_cursor_value_missing="include", lag=LATE_CALL_WINDOW_SECONDS
-        ),
-    ) -> Iterator[Any]:
+    def calls() -> Iterator[Any]:
         landed_files = LandedFiles(dlt.current.resource_state())
         seen_calls: set[str] = set()
         paths = sorted((root / SUBDIR).glob(FILE_PATTERN))

@@ -14,7 +14,7 @@ from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally
 from pipelines.telephony.settings import (
     BATCH_ROWS,
-    CURSOR,
+    CALLDATE,
     DELIMITER,
     ENCODING,
     ENCODING_LABEL,
@@ -65,7 +65,7 @@ def read_cdr_file(
 
     `seen_calls` holds the uniqueids already yielded in this run: an export that
     repeats calls of an earlier one in the same run must not land them twice
-    (across runs the calldate cursor does that).
+    (across runs the insert-only merge on uniqueid does that).
     """
     with path.open("rb") as stream:
         records = read_csv_records(stream, ENCODING, DELIMITER, ENCODING_LABEL)
@@ -77,7 +77,7 @@ def read_cdr_file(
         position = {name: index for index, name in enumerate(actual)}
         order = [position[name] for name in HEADER]
         expected_fields = len(actual)
-        cursor_slot = HEADER.index(CURSOR)
+        calldate_slot = HEADER.index(CALLDATE)
         key_slot = HEADER.index(PRIMARY_KEY)
         tally.keyed_by(TABLE, PRIMARY_KEY)
         seconds_slots = [(HEADER.index(name), name) for name in WHOLE_SECONDS]
@@ -95,7 +95,7 @@ def read_cdr_file(
             if problem is None:
                 values = [fields[i] for i in order]
                 try:
-                    values[cursor_slot] = parse_calldate(values[cursor_slot])
+                    values[calldate_slot] = parse_calldate(values[calldate_slot])
                     for slot, name in seconds_slots:
                         values[slot] = parse_seconds(values[slot], name)
                 except BadValue as error:

@@ -133,3 +133,61 @@ def test_a_late_export_with_older_calls_is_not_lost(landing, land, query):
 
     assert tally.read == {"calls": 2}
     assert [row[0] for row in calls(query)] == ["1700000004.1", "1700000005.1"]
+
+
+def test_an_export_months_older_than_the_newest_call_lands_every_call(
+    landing, settings, query
+):
+    write_cdr(landing, "2025-05", [call("1700000005.1", "2025-05-10 09:00:00")])
+    land_source("telephony", settings, progress=None)
+
+    # a branch's December export, found and sent five months late
+    december = [
+        call(f"1700000001.{n}", f"2024-12-{n % 28 + 1:02} 09:00:00") for n in range(50)
+    ]
+    write_cdr(landing, "2024-12", december)
+    report = land_source("telephony", settings, progress=None)
+
+    assert (report.read, report.landed) == ({"calls": 50}, {"calls": 50})
+    assert len(calls(query)) == 51
+    # and it is not read again
+    assert land_source("telephony", settings, progress=None).read == {}
+
+
+def test_bad_rows_appended_to_a_loaded_export_are_rejected_and_later_runs_go_on(
+    landing, settings, query
+):
+    march = [call("1700000000.1"), call("1700000000.2", "2025-03-02 10:00:00")]
+    write_cdr(landing, "2025-03", march)
+    land_source("telephony", settings, progress=None)
+
+    # the PBX appends to the month's file: a good call and three broken rows
+    write_cdr(
+        landing,
+        "2025-03",
+        [
+            *march,
+            call("1700000000.3", "2025-03-03 10:00:00"),
+            [*call("1700000000.4", "2025-03-04 10:00:00"), "extra"],
+            call("1700000000.5", "2025-03-05 10:00:00")[:-1],
+            call("1700000000.6", "2025-03-32 10:00:00"),
+        ],
+    )
+    report = land_source("telephony", settings, progress=None)
+
+    assert report.read == {"calls": 6}
+    assert (report.landed, report.rejected) == ({"calls": 3}, {"calls": 3})
+    assert query(
+        "select file, line, reason from raw_telephony.rejects order by line"
+    ) == [
+        ("telephony/cdr-2025-03.csv", 5, "wrong number of fields: 17, expected 16"),
+        ("telephony/cdr-2025-03.csv", 6, "wrong number of fields: 15, expected 16"),
+        ("telephony/cdr-2025-03.csv", 7, "impossible calldate 2025-03-32 10:00:00"),
+    ]
+    assert [row[0] for row in calls(query)][-1] == "1700000000.3"
+
+    # the next month's export lands as usual, nothing of March again
+    write_cdr(landing, "2025-04", [call("1700000001.1", "2025-04-01 09:00:00")])
+    report = land_source("telephony", settings, progress=None)
+    assert (report.read, report.landed) == ({"calls": 1}, {"calls": 1})
+    assert len(calls(query)) == 4
