@@ -39,6 +39,21 @@ class UnbalancedTallyError(IngestError):
     """Rows read != rows landed + rows rejected: something was dropped silently."""
 
 
+class PartlyLandedError(IngestError):
+    """Parts of a source (a file, a CRM portal) could not be landed; the rest was.
+
+    `report` says what was landed, and its `failures` which parts were not and why.
+    """
+
+    def __init__(self, report: SourceReport):
+        self.report = report
+        parts = "; ".join(f"{part}: {why}" for part, why in report.failures.items())
+        super().__init__(
+            f"source {report.source!r}: not landed: {parts}. "
+            "Everything else of the source was landed."
+        )
+
+
 @dataclass
 class SourceReport:
     """What one source's load did."""
@@ -58,6 +73,8 @@ class SourceReport:
     empty_tables: dict[str, list[str]] = field(default_factory=dict)
     # columns this run added to a landed table beyond the source's contract
     new_columns: dict[str, list[str]] = field(default_factory=dict)
+    # parts of the source that could not be landed (a file, a CRM portal) -> why
+    failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def tables(self) -> list[str]:
@@ -259,7 +276,9 @@ def land_source(
     """Land one source into raw_<name>; raise a clear error when it cannot be landed.
 
     `run` does the load itself; whoever runs it, the tally is checked against what
-    landed, drift stops the source, and new columns are reported.
+    landed, drift stops the source, and new columns are reported. When parts of the
+    source (a file, a CRM portal) could not be landed, the rest is landed and
+    PartlyLandedError, carrying the report, names the parts and says why.
     """
     if name not in SOURCES:
         raise IngestError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
@@ -320,7 +339,7 @@ def land_source(
     for table, columns in new_columns.items():
         if progress:
             progress(f"{name} {table}: new column(s) landed: {', '.join(columns)}")
-    return SourceReport(
+    report = SourceReport(
         source=name,
         read=dict(tally.read),
         landed=in_warehouse.landed,
@@ -331,7 +350,11 @@ def land_source(
         absent_tables=dict(tally.absent_tables),
         empty_tables={t: list(e) for t, e in tally.empty_tables.items()},
         new_columns=new_columns,
+        failures=dict(tally.failures),
     )
+    if report.failures:
+        raise PartlyLandedError(report)
+    return report
 
 
 @dataclass
@@ -499,6 +522,11 @@ def run_ingest(
             progress(f"{name}: landing ({SOURCES[name].description})")
         try:
             report.sources.append(land_source(name, settings, progress))
+        except PartlyLandedError as error:
+            report.sources.append(error.report)
+            report.failures[name] = str(error)
+            if progress:
+                progress(f"{name}: FAILED: {error}")
         except Exception as error:  # noqa: BLE001 - one source's failure is reported, not fatal
             report.failures[name] = str(error)
             if progress:
