@@ -16,6 +16,7 @@ from pipelines.common.landing_files import (
 from pipelines.common.tally import SourceTally
 from pipelines.onec.helpers import read_export
 from pipelines.onec.settings import (
+    ENCODING,
     EXPORT_FILES,
     SCHEMA_CONTRACT,
     SOURCE_NAME,
@@ -47,9 +48,8 @@ def _export_rows(
             progress(f"{relative_name}: unchanged since the last load, skipped")
         return
     read_before = tally.read[export.table]
-    yield from read_export(
-        path, relative_name, export, tally, progress, current.looks_like_utf8
-    )
+    encoding = current.encoding(default=ENCODING)
+    yield from read_export(path, relative_name, export, tally, progress, encoding)
     if tally.read[export.table] == read_before:
         tally.note_empty(export.table, relative_name)
     # remembered in resource state, which dlt commits only with a successful load

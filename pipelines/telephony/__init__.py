@@ -18,6 +18,7 @@ from pipelines.common.tally import SourceTally
 from pipelines.telephony.helpers import read_cdr_file
 from pipelines.telephony.settings import (
     COLUMNS,
+    ENCODING,
     FILE_PATTERN,
     PRIMARY_KEY,
     SCHEMA_CONTRACT,
@@ -71,7 +72,10 @@ def telephony_source(
                     progress(f"{relative_name}: unchanged since the last load, skipped")
                 continue
             read_before = tally.read[TABLE]
-            yield from read_cdr_file(path, relative_name, tally, progress, seen_calls)
+            encoding = current.encoding(default=ENCODING)
+            yield from read_cdr_file(
+                path, relative_name, tally, progress, seen_calls, encoding
+            )
             if tally.read[TABLE] == read_before:
                 tally.note_empty(TABLE, relative_name)
             landed_files.remember(relative_name, current)

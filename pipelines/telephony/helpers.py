@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.common.contracts import check_columns
-from pipelines.common.landing_files import read_csv_records
+from pipelines.common.landing_files import ENCODING_LABELS, read_csv_records
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally
 from pipelines.telephony.settings import (
@@ -60,15 +60,24 @@ def read_cdr_file(
     tally: SourceTally,
     progress: Callable[[str], None] | None,
     seen_calls: set[str],
+    encoding: str = ENCODING,
 ) -> Iterator[Any]:
     """Calls of one CDR export in lists, and a reject for every bad record.
 
-    `seen_calls` holds the uniqueids already yielded in this run: an export that
+    `encoding` is the file's: UTF-8 as the format says, or windows-1251 for a
+    PBX that writes so (see `FileFingerprint.encoding`). `seen_calls` holds the
+    uniqueids already yielded in this run: an export that
     repeats calls of an earlier one in the same run must not land them twice
     (across runs the insert-only merge on uniqueid does that).
     """
+    label = ENCODING_LABELS[encoding]
+    if progress and label != ENCODING_LABEL:
+        progress(f"{relative_name}: read as {label}, not {ENCODING_LABEL}")
+    # undecodable bytes are kept as surrogates: they go back to the exact bytes
+    # through the same codec (without the byte-order mark utf-8-sig would add)
+    raw_codec = "utf-8" if encoding == "utf-8-sig" else encoding
     with path.open("rb") as stream:
-        records = read_csv_records(stream, ENCODING, DELIMITER, ENCODING_LABEL)
+        records = read_csv_records(stream, encoding, DELIMITER, label)
         header = next(records, None)
         if header is None:
             return
@@ -108,7 +117,7 @@ def read_cdr_file(
                 try:
                     raw.encode("utf-8")
                 except UnicodeEncodeError:
-                    raw = raw.encode("utf-8", "surrogateescape")
+                    raw = raw.encode(raw_codec, "surrogateescape")
                 item = reject(
                     SOURCE_NAME,
                     TABLE,

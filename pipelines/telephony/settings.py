@@ -8,7 +8,9 @@ SOURCE_NAME = "telephony"
 SUBDIR = "telephony"
 FILE_PATTERN = "cdr-*.csv"
 TABLE = "calls"
-ENCODING = "utf-8-sig"  # tolerate a byte-order mark some exporters write
+# UTF-8 (a byte-order mark is read too); a PBX that writes windows-1251 is read so
+# when most of the file's non-ASCII lines say so (FileFingerprint.encoding)
+ENCODING = "utf-8"
 ENCODING_LABEL = "UTF-8"
 DELIMITER = ","
 PRIMARY_KEY = "uniqueid"

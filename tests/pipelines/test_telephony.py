@@ -191,3 +191,18 @@ def test_bad_rows_appended_to_a_loaded_export_are_rejected_and_later_runs_go_on(
     report = land_source("telephony", settings, progress=None)
     assert (report.read, report.landed) == ({"calls": 1}, {"calls": 1})
     assert len(calls(query)) == 4
+
+
+def test_a_cdr_export_written_in_windows_1251_lands_read_so(landing, settings, query):
+    path = write_cdr(landing, "2025-03", [call("1700000000.1"), call("1700000000.2")])
+    # a PBX that writes its caller names in windows-1251
+    path.write_bytes(path.read_bytes().decode("utf-8").encode("cp1251"))
+    messages: list[str] = []
+
+    report = land_source("telephony", settings, progress=messages.append)
+
+    assert (report.read, report.landed) == ({"calls": 2}, {"calls": 2})
+    assert query("select distinct clid from raw_telephony.calls") == [
+        ('"Иван Петров" <87771234567>',)
+    ]
+    assert "telephony/cdr-2025-03.csv: read as windows-1251, not UTF-8" in messages
