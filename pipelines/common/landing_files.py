@@ -5,16 +5,20 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from dlt.extract.items import DataItemWithMeta
 from dlt.extract.resource import DltResource
 
-from pipelines.common.rejects import REJECTS_COLUMNS, REJECTS_TABLE
+from pipelines.common.rejects import REJECTS_COLUMNS, REJECTS_TABLE, reject
+from pipelines.common.tally import SourceTally
 
 _CHUNK_BYTES = 1 << 20
+# how much of an unreadable file its reject keeps
+_UNREADABLE_RAW_BYTES = 1_000
 
 # An unclosed quote would otherwise swallow the rest of a multi-gigabyte export
 # into one field; csv's own limit turns it into a reject after this many characters.
@@ -49,9 +53,26 @@ class FileFingerprint:
     # say which of the two encodings a file is in, line by line
     utf8_lines: int = 0
     other_lines: int = 0
+    # lines (non-empty) and those holding a NUL byte: when most do, the file is
+    # not text (binary content, or UTF-16 without a mark); a stray NUL in a text
+    # file costs its record, not the file
+    lines: int = 0
+    nul_lines: int = 0
 
     def as_state(self) -> dict[str, int | str]:
         return {"size": self.size, "sha256": self.sha256}
+
+    @property
+    def unreadable(self) -> str | None:
+        """Why the file cannot be read as text at all, or None."""
+        if self.bom in ("UTF-16", "UTF-32"):
+            return (
+                f"file is {self.bom} (its byte-order mark says so): "
+                "save it as windows-1251 or UTF-8"
+            )
+        if self.nul_lines * 2 > self.lines:
+            return "not a text file: it holds NUL bytes"
+        return None
 
     def encoding(self, default: str) -> str:
         """The Python codec to read the file with: UTF-8 or windows-1251.
@@ -78,12 +99,17 @@ def fingerprint(path: Path) -> FileFingerprint:
     with one corrupt line, answered gb18030).
     """
     digest = hashlib.sha256()
-    size = utf8_lines = other_lines = 0
+    size = utf8_lines = other_lines = lines_seen = nul_lines = 0
     bom: str | None = None
     carry = b""
 
     def classify(line: bytes) -> None:
-        nonlocal utf8_lines, other_lines
+        nonlocal utf8_lines, other_lines, lines_seen, nul_lines
+        if not line:
+            return
+        lines_seen += 1
+        if b"\0" in line:
+            nul_lines += 1
         if line.isascii():
             return
         try:
@@ -111,7 +137,9 @@ def fingerprint(path: Path) -> FileFingerprint:
             for line in lines:
                 classify(line)
     classify(carry)
-    return FileFingerprint(size, digest.hexdigest(), bom, utf8_lines, other_lines)
+    return FileFingerprint(
+        size, digest.hexdigest(), bom, utf8_lines, other_lines, lines_seen, nul_lines
+    )
 
 
 class LandedFiles:
@@ -129,6 +157,64 @@ class LandedFiles:
 
     def remember(self, name: str, current: FileFingerprint) -> None:
         self._files[name] = current.as_state()
+
+
+class FileAccount:
+    """One landing file's share of the tally, and what to make of it once read.
+
+    A file whose every record was rejected, or that could not be read at all,
+    landed nothing: a failure to report by the file's name, not a load to
+    remember, so that the next run reads it again (until it is fixed or removed).
+    """
+
+    def __init__(self, tally: SourceTally, table: str, name: str) -> None:
+        self.tally, self.table, self.name = tally, table, name
+        self._read = tally.read[table]
+        self._landed = tally.landed[table]
+        self.first_reject: dict[str, Any] | None = None
+
+    def watch(self, items: Iterable[Any]) -> Iterator[Any]:
+        """The file's items, passed on as they are; the first reject is kept."""
+        for item in items:
+            if self.first_reject is None and isinstance(item, DataItemWithMeta):
+                self.first_reject = item.data
+            yield item
+
+    def close(self) -> bool:
+        """Note an empty file, or one that landed nothing; True if it may be
+        remembered as landed."""
+        read = self.tally.read[self.table] - self._read
+        if not read:
+            self.tally.note_empty(self.table, self.name)
+            return True
+        if self.tally.landed[self.table] - self._landed:
+            return True
+        first = self.first_reject or {}
+        if first.get("line") is None:
+            why = f"nothing landed: {first.get('reason', 'every record rejected')}"
+        else:
+            why = (
+                f"nothing landed: all {read:,} records were rejected; the first, "
+                f"line {first['line']}: {first['reason']}"
+            )
+        self.tally.note_failure(self.name, why)
+        return False
+
+
+def unreadable_file(
+    source: str, table: str, name: str, path: Path, reason: str, tally: SourceTally
+) -> DataItemWithMeta:
+    """A file that is not text in the format's encodings, rejected as one record.
+
+    Its lines mean nothing as records, so it lands one reject (no line number)
+    holding the start of the file, instead of one per line.
+    """
+    with path.open("rb") as stream:
+        start = stream.read(_UNREADABLE_RAW_BYTES)
+    item = reject(source, table, reason, start, file=name)
+    tally.count_read(table)
+    tally.count_rejected(table, [item.data["reject_id"]])
+    return item
 
 
 @dataclass

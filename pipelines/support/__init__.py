@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +10,11 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from pipelines.common.landing_files import (
+    FileAccount,
     LandedFiles,
     fingerprint,
     keep_rejects_apart,
+    unreadable_file,
 )
 from pipelines.common.tally import SourceTally
 from pipelines.support.helpers import LandedVersions, read_ticket_file
@@ -67,8 +69,16 @@ def support_source(
                 if progress:
                     progress(f"{relative_name}: unchanged since the last load, skipped")
                 continue
-            read_before = tally.read[TABLE]
-            for item in read_ticket_file(path, relative_name, tally, progress):
+            account = FileAccount(tally, TABLE, relative_name)
+            if unreadable := current.unreadable:
+                items: Iterable[Any] = [
+                    unreadable_file(
+                        SOURCE_NAME, TABLE, relative_name, path, unreadable, tally
+                    )
+                ]
+            else:
+                items = read_ticket_file(path, relative_name, tally, progress)
+            for item in account.watch(items):
                 if isinstance(item, list):
                     # an older copy is counted as landed: its ticket is in the
                     # table, in the newer version
@@ -76,8 +86,7 @@ def support_source(
                     if not item:
                         continue
                 yield item
-            if tally.read[TABLE] == read_before:
-                tally.note_empty(TABLE, relative_name)
-            landed_files.remember(relative_name, current)
+            if account.close():
+                landed_files.remember(relative_name, current)
 
     return keep_rejects_apart(tickets, COLUMNS)

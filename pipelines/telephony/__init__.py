@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +10,11 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from pipelines.common.landing_files import (
+    FileAccount,
     LandedFiles,
     fingerprint,
     keep_rejects_apart,
+    unreadable_file,
 )
 from pipelines.common.tally import SourceTally
 from pipelines.telephony.helpers import read_cdr_file
@@ -71,13 +73,20 @@ def telephony_source(
                 if progress:
                     progress(f"{relative_name}: unchanged since the last load, skipped")
                 continue
-            read_before = tally.read[TABLE]
-            encoding = current.encoding(default=ENCODING)
-            yield from read_cdr_file(
-                path, relative_name, tally, progress, seen_calls, encoding
-            )
-            if tally.read[TABLE] == read_before:
-                tally.note_empty(TABLE, relative_name)
-            landed_files.remember(relative_name, current)
+            account = FileAccount(tally, TABLE, relative_name)
+            if unreadable := current.unreadable:
+                items: Iterable[Any] = [
+                    unreadable_file(
+                        SOURCE_NAME, TABLE, relative_name, path, unreadable, tally
+                    )
+                ]
+            else:
+                encoding = current.encoding(default=ENCODING)
+                items = read_cdr_file(
+                    path, relative_name, tally, progress, seen_calls, encoding
+                )
+            yield from account.watch(items)
+            if account.close():
+                landed_files.remember(relative_name, current)
 
     return keep_rejects_apart(calls, COLUMNS)

@@ -104,6 +104,30 @@ def test_c360_ingest_exits_0_when_all_land_and_1_when_one_fails(
     )
 
 
+def test_c360_ingest_exits_1_naming_a_file_that_landed_nothing(
+    landing, c360_env, capsys, query
+):
+    write_one_of_each(landing)
+    # binary content under an export's name: rejected whole, which is no success
+    (landing / "telephony" / "cdr-2025-04.csv").write_bytes(b"\x00\x01\x02garbage\n")
+
+    assert main(["ingest", "--source", "onec", "telephony", "support"]) == 1
+
+    captured = capsys.readouterr()
+    assert (
+        "c360 ingest: telephony failed: source 'telephony': not landed: "
+        "telephony/cdr-2025-04.csv: nothing landed: not a text file: it holds NUL "
+        "bytes. Everything else of the source was landed." in captured.err
+    )
+    assert "FAILED telephony:" in captured.out
+    # the good export of the same source, and the other sources, landed
+    assert query("select count(*) from raw_telephony.calls") == [(2,)]
+    assert query("select count(*) from raw_support.tickets") == [(1,)]
+    assert query("select file, reason from raw_telephony.rejects") == [
+        ("telephony/cdr-2025-04.csv", "not a text file: it holds NUL bytes")
+    ]
+
+
 def test_c360_ingest_rejects_an_unknown_source(c360_env, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["ingest", "--source", "ledger"])

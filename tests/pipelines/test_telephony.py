@@ -8,7 +8,7 @@ import pytest
 from file_landing_builders import CDR_HEADER, call, landed_tables, write_cdr
 
 from pipelines.common.contracts import SchemaDriftError
-from pipelines.ingest import land_source
+from pipelines.ingest import PartlyLandedError, land_source
 from pipelines.telephony import telephony_source
 
 
@@ -206,3 +206,24 @@ def test_a_cdr_export_written_in_windows_1251_lands_read_so(landing, settings, q
         ('"Иван Петров" <87771234567>',)
     ]
     assert "telephony/cdr-2025-03.csv: read as windows-1251, not UTF-8" in messages
+
+
+def test_a_cdr_export_saved_as_utf16_fails_the_run_by_name_and_the_rest_lands(
+    landing, settings, query
+):
+    write_cdr(landing, "2025-03", [call("1700000000.1")])
+    april = write_cdr(landing, "2025-04", [call("1700000001.1", "2025-04-01 09:00:00")])
+    # Excel's "Unicode text": UTF-16 with a byte-order mark
+    april.write_bytes(april.read_bytes().decode("utf-8").encode("utf-16"))
+
+    with pytest.raises(PartlyLandedError) as failed:
+        land_source("telephony", settings, progress=None)
+
+    assert (
+        "telephony/cdr-2025-04.csv: nothing landed: file is UTF-16 (its byte-order "
+        "mark says so): save it as windows-1251 or UTF-8" in str(failed.value)
+    )
+    assert [row[0] for row in calls(query)] == ["1700000000.1"]
+    assert query("select file, line from raw_telephony.rejects") == [
+        ("telephony/cdr-2025-04.csv", None)
+    ]
