@@ -155,6 +155,9 @@ def _landing_metadata(
         "status": status or "landed",
         "status_detail": detail or "",
         "new_columns": ", ".join(report.new_columns.get(table, [])),
+        # exports of this table that held no record this run, also when others
+        # did (then the status is "landed" and only this says so)
+        "empty_files": ", ".join(report.empty_tables.get(table, [])),
         # what of the source could not be landed this run, and why ('' if all was)
         "failures": "; ".join(
             f"{part}: {why}" for part, why in report.failures.items()

@@ -14,6 +14,7 @@ from customer360.settings import Settings, load_settings
 from demo.standins.bitrix24 import RateLimit, StandinHandle, start_standin
 from demo.standins.bitrix24.samples import seed_document, write_seed
 from orchestration.run import run_main_job
+from tests.pipelines.file_landing_builders import call, write_cdr
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TOKEN = "landing-faults-token"
@@ -107,3 +108,35 @@ def test_a_portal_that_is_down_fails_the_step_after_the_others_are_materialised(
     contacts = _metadata(outcome, "raw_crm/contacts")
     assert (contacts["rows_landed"], contacts["rows_in_table"]) == (20, 70)
     assert contacts["failures"] == ""
+
+
+def test_a_file_that_lands_nothing_fails_the_step_and_an_empty_one_is_named(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    landing = tmp_path / "landing"
+    write_cdr(landing, "2025-03", [call("1700000000.1"), call("1700000000.2")])
+    write_cdr(landing, "2025-04", [])  # the header only: no call that month
+    # binary content under an export's name
+    (landing / "telephony" / "cdr-2025-05.csv").write_bytes(b"\x00\x01garbage\n")
+    (tmp_path / "c360.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("C360_CONFIG", str(tmp_path / "c360.toml"))
+    monkeypatch.setenv("C360_PROJECT_DIR", str(PROJECT_DIR))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
+    monkeypatch.delenv("C360_CRM_PORTALS", raising=False)
+
+    assert main(["run", "--select", "raw_telephony/calls"]) == 1
+
+    printed = capsys.readouterr().out
+    assert (
+        "FAILED land_telephony: source 'telephony': not landed: "
+        "telephony/cdr-2025-05.csv: nothing landed: not a text file" in printed
+    )
+    # the good month landed, the empty one is said to be empty
+    calls = next(line for line in printed.splitlines() if "raw_telephony/calls" in line)
+    assert calls.split()[1:5] == ["3", "2", "1", "2"]
+    assert (
+        "raw_telephony/calls: empty: no record in telephony/cdr-2025-04.csv" in printed
+    )
