@@ -46,6 +46,11 @@ class RunOutcome:
             if status in ("absent", "empty"):
                 detail = _text(meta.get("status_detail"))
                 notes.setdefault((status, detail), []).append(asset.key)
+            elif empty_files := _text(meta.get("empty_files")):
+                # an empty export beside exports that landed: said all the same
+                notes.setdefault(("empty", f"no record in {empty_files}"), []).append(
+                    asset.key
+                )
             if new_columns := _text(meta.get("new_columns")):
                 notes.setdefault(("new column(s) landed", new_columns), []).append(
                     asset.key
@@ -128,6 +133,10 @@ def _root_message(error) -> str:
     while error is not None and error.cause is not None:
         error = error.cause
         message = error.message.strip()
+    if error is not None and error.cls_name == "Failure":
+        # raised on purpose with a message for the reader (a source that landed
+        # only in part): Dagster's class name before it says nothing more
+        message = message.split(": ", 1)[-1]
     return message.splitlines()[-1] if message else "unknown error"
 
 

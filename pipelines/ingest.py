@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dlt
 import duckdb
+import pandas
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
@@ -16,7 +17,8 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from customer360.settings import Settings, SettingsError
 from pipelines.common.contracts import SchemaDriftError
 from pipelines.common.destination import dataset_name, make_pipeline
-from pipelines.common.tally import SourceTally
+from pipelines.common.rejects import REJECTS_TABLE
+from pipelines.common.tally import KEY_SEPARATOR, SourceTally
 from pipelines.landing_sources import SOURCES
 
 Progress = Callable[[str], None]
@@ -35,6 +37,21 @@ class IngestError(RuntimeError):
 
 class UnbalancedTallyError(IngestError):
     """Rows read != rows landed + rows rejected: something was dropped silently."""
+
+
+class PartlyLandedError(IngestError):
+    """Parts of a source (a file, a CRM portal) could not be landed; the rest was.
+
+    `report` says what was landed, and its `failures` which parts were not and why.
+    """
+
+    def __init__(self, report: SourceReport):
+        self.report = report
+        parts = "; ".join(f"{part}: {why}" for part, why in report.failures.items())
+        super().__init__(
+            f"source {report.source!r}: not landed: {parts}. "
+            "Everything else of the source was landed."
+        )
 
 
 @dataclass
@@ -56,6 +73,8 @@ class SourceReport:
     empty_tables: dict[str, list[str]] = field(default_factory=dict)
     # columns this run added to a landed table beyond the source's contract
     new_columns: dict[str, list[str]] = field(default_factory=dict)
+    # parts of the source that could not be landed (a file, a CRM portal) -> why
+    failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def tables(self) -> list[str]:
@@ -257,7 +276,9 @@ def land_source(
     """Land one source into raw_<name>; raise a clear error when it cannot be landed.
 
     `run` does the load itself; whoever runs it, the tally is checked against what
-    landed, drift stops the source, and new columns are reported.
+    landed, drift stops the source, and new columns are reported. When parts of the
+    source (a file, a CRM portal) could not be landed, the rest is landed and
+    PartlyLandedError, carrying the report, names the parts and says why.
     """
     if name not in SOURCES:
         raise IngestError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
@@ -291,6 +312,21 @@ def land_source(
             for table, (r, landed, rej) in unbalanced.items()
         )
         raise UnbalancedTallyError(f"source {name!r}: rows unaccounted for: {details}")
+    # what the pipeline handed to dlt is not yet what the warehouse holds: a record
+    # counts as landed (or rejected) only once its key is found in the table
+    in_warehouse = find_in_warehouse(settings.warehouse_path, schema, tally)
+    if missing := in_warehouse.missing:
+        raise UnbalancedTallyError(
+            f"source {name!r}: records handed to dlt are not in the warehouse "
+            "after the load: "
+            + "; ".join(
+                f"{schema}.{table}: read {tally.read[table]:,}, in the table "
+                f"{in_warehouse.landed.get(table, 0):,} landed + "
+                f"{in_warehouse.rejected.get(table, 0):,} rejected; missing "
+                f"{count:,}, e.g. {', '.join(examples)}"
+                for table, (count, examples) in missing.items()
+            )
+        )
     columns_after = warehouse_columns(settings.warehouse_path, schema)
     new_columns = {
         table: sorted(added)
@@ -303,18 +339,126 @@ def land_source(
     for table, columns in new_columns.items():
         if progress:
             progress(f"{name} {table}: new column(s) landed: {', '.join(columns)}")
-    return SourceReport(
+    report = SourceReport(
         source=name,
         read=dict(tally.read),
-        landed=dict(tally.landed),
-        rejected=dict(tally.rejected),
+        landed=in_warehouse.landed,
+        rejected=in_warehouse.rejected,
         unchanged_files=list(tally.unchanged_files),
         seconds=seconds,
         load_info=load_info,
         absent_tables=dict(tally.absent_tables),
         empty_tables={t: list(e) for t, e in tally.empty_tables.items()},
         new_columns=new_columns,
+        failures=dict(tally.failures),
     )
+    if report.failures:
+        raise PartlyLandedError(report)
+    return report
+
+
+@dataclass
+class FoundInWarehouse:
+    """Records of a run's tally found in the warehouse after the load, per table."""
+
+    landed: dict[str, int]
+    rejected: dict[str, int]
+    # table -> (records counted as landed or rejected but not found, a few keys)
+    missing: dict[str, tuple[int, list[str]]]
+
+
+def find_in_warehouse(
+    warehouse_path: Path | str, schema: str, tally: SourceTally
+) -> FoundInWarehouse:
+    """Look up every record the tally counted, by its key, in the loaded tables.
+
+    Landed records are looked up by primary key in their table, rejects by
+    reject_id in `rejects`: a record that dlt (or anything between) dropped is
+    then missing, whatever the pipeline handed over.
+    """
+    found = FoundInWarehouse({}, {}, {})
+    counted = {table: keys for table, keys in tally.landed_keys.items() if keys} | {
+        f"{REJECTS_TABLE}:{t}": ids for t, ids in tally.reject_ids.items() if ids
+    }
+    if not counted:
+        return found
+    path = Path(warehouse_path)
+    with duckdb.connect(str(path), read_only=True) as connection:
+        tables = {
+            table
+            for (table,) in connection.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = ?",
+                [schema],
+            ).fetchall()
+        }
+        for entry, keys in counted.items():
+            if entry.startswith(f"{REJECTS_TABLE}:"):
+                table = entry.split(":", 1)[1]
+                landed_in, columns, result = (
+                    REJECTS_TABLE,
+                    ("reject_id",),
+                    found.rejected,
+                )
+            else:
+                table, landed_in, result = entry, entry, found.landed
+                columns = tally.key_columns[table]
+            if landed_in not in tables:
+                present, absent_keys = 0, keys[:3]
+            else:
+                present, absent_keys = _look_up(
+                    connection, f'"{schema}"."{landed_in}"', _key_sql(columns), keys
+                )
+            result[table] = present
+            if present < len(keys):
+                count, examples = found.missing.get(table, (0, []))
+                examples += [_shown(columns, key) for key in absent_keys]
+                found.missing[table] = (count + len(keys) - present, examples[:3])
+    return found
+
+
+def _key_sql(columns: Sequence[str]) -> str:
+    """The SQL that rebuilds `record_key` from a table's key columns."""
+    parts = [f'cast("{column}" as varchar)' for column in columns]
+    if len(parts) == 1:
+        return parts[0]
+    return f"concat_ws(chr({ord(KEY_SEPARATOR)}), {', '.join(parts)})"
+
+
+def _shown(columns: Sequence[str], key: str) -> str:
+    """A record key as a reader would write it: branch=astana id=5."""
+    return " ".join(
+        f"{column}={value}"
+        for column, value in zip(columns, key.split(KEY_SEPARATOR), strict=True)
+    )
+
+
+def _look_up(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    key_sql: str,
+    keys: list[str],
+) -> tuple[int, list[str]]:
+    """(how many of `keys` the table holds, up to three it does not)."""
+    connection.register("counted_keys", pandas.DataFrame({"key": keys}))
+    try:
+        landed_keys = f"(select {key_sql} from {table})"
+        # fetchall, not fetchone: DuckDB keeps a half-fetched result open
+        [(present,)] = connection.execute(
+            f"select count(*) from counted_keys where key in {landed_keys}"
+        ).fetchall()
+        absent: list[str] = []
+        if present < len(keys):
+            absent = [
+                key
+                for (key,) in connection.execute(
+                    "select key from counted_keys "
+                    f"where key not in {landed_keys} limit 3"
+                ).fetchall()
+            ]
+    finally:
+        connection.unregister("counted_keys")
+    return present, absent
 
 
 def warehouse_columns(warehouse_path: Path | str, schema: str) -> dict[str, set[str]]:
@@ -378,6 +522,11 @@ def run_ingest(
             progress(f"{name}: landing ({SOURCES[name].description})")
         try:
             report.sources.append(land_source(name, settings, progress))
+        except PartlyLandedError as error:
+            report.sources.append(error.report)
+            report.failures[name] = str(error)
+            if progress:
+                progress(f"{name}: FAILED: {error}")
         except Exception as error:  # noqa: BLE001 - one source's failure is reported, not fatal
             report.failures[name] = str(error)
             if progress:

@@ -65,8 +65,12 @@ def _build_crm(
     # before any extraction; a CRM without portals is absent and is not landed
     for portal in settings.crm_portals:
         portal.method_url("batch")
+    # a failing portal does not stop the others: land_source reports it by name
     return crm_source(
-        **source_arguments(settings.crm_portals), tally=tally, progress=progress
+        **source_arguments(settings.crm_portals),
+        tally=tally,
+        progress=progress,
+        skip_failing_portals=True,
     )
 
 

@@ -8,6 +8,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
+    Failure,
     MaterializeResult,
     MetadataValue,
 )
@@ -21,7 +22,12 @@ from customer360.settings import Settings
 from orchestration.resources import Customer360Settings
 from pipelines.common.destination import dataset_name, make_pipeline
 from pipelines.common.tally import SourceTally
-from pipelines.ingest import SourceReport, land_source, warehouse_row_counts
+from pipelines.ingest import (
+    PartlyLandedError,
+    SourceReport,
+    land_source,
+    warehouse_row_counts,
+)
 from pipelines.landing_sources import SOURCES
 
 LANDING_GROUP = "landing"
@@ -87,12 +93,17 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
 
         # land_source checks what the run landed (tally, drift, new columns) and
         # finds an absent source before any run
-        report = land_source(
-            source_name,
-            settings_now,
-            progress=context.log.info,
-            run=run_through_dagster_dlt,
-        )
+        partly_landed: PartlyLandedError | None = None
+        try:
+            report = land_source(
+                source_name,
+                settings_now,
+                progress=context.log.info,
+                run=run_through_dagster_dlt,
+            )
+        except PartlyLandedError as error:
+            # what did land is materialised; the step fails below, naming the rest
+            report, partly_landed = error.report, error
         # an absent source is materialised all the same (dbt reads its tables as
         # empty); land_source has said so through the log already
         if not report.absent:
@@ -114,6 +125,8 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
                     **_landing_metadata(report, key.path[-1], in_warehouse),
                 },
             )
+        if partly_landed is not None:
+            raise Failure(description=str(partly_landed))
 
     _land.__doc__ = landing.description
     return _land
@@ -142,4 +155,11 @@ def _landing_metadata(
         "status": status or "landed",
         "status_detail": detail or "",
         "new_columns": ", ".join(report.new_columns.get(table, [])),
+        # exports of this table that held no record this run, also when others
+        # did (then the status is "landed" and only this says so)
+        "empty_files": ", ".join(report.empty_tables.get(table, [])),
+        # what of the source could not be landed this run, and why ('' if all was)
+        "failures": "; ".join(
+            f"{part}: {why}" for part, why in report.failures.items()
+        ),
     }

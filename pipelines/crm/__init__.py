@@ -12,7 +12,7 @@ import dlt
 from customer360.settings import CrmPortal, SettingsError
 from pipelines.common.contracts import SchemaDriftError, compare_columns
 from pipelines.common.rejects import reject
-from pipelines.common.tally import SourceTally
+from pipelines.common.tally import SourceTally, record_key
 from pipelines.crm.helpers import (
     BadRecord,
     Bitrix24Client,
@@ -64,6 +64,7 @@ def crm_source(
     backoff_seconds: float = 0.5,
     rate_limit_wait: float = 0.5,
     timeout: float = 60.0,
+    skip_failing_portals: bool = False,
 ) -> Any:
     """Every branch's contacts, companies and deals, one table each with `branch`.
 
@@ -73,6 +74,11 @@ def crm_source(
     differs. Left out, they come from dlt's config and secrets (`sources.crm.*`).
     `page_size` must match the portal's (Bitrix24: always 50). Retries and waits:
     see `Bitrix24Client`. `tally` counts records read, landed and rejected.
+
+    A portal that cannot be read (unreachable, failing after the retries, refusing
+    the token) stops the load, unless `skip_failing_portals`: then the other
+    portals are landed and the failing one is recorded in `tally.failures`, which
+    whoever runs the source must then report (customer360's runner does).
     """
     crm_portals = tuple(
         CrmPortal(
@@ -92,7 +98,10 @@ def crm_source(
                 f"sources.crm.branch_tokens.{portal.branch} in .dlt/secrets.toml, "
                 "or SOURCES__CRM__WEBHOOK_TOKEN in the environment"
             )
+    if skip_failing_portals and tally is None:
+        raise ValueError("skip_failing_portals needs a tally to record them in")
     tally = tally if tally is not None else SourceTally(SOURCE_NAME)
+    failing = _FailingPortals(tally) if skip_failing_portals else None
     client_options = {
         "max_retries": max_retries,
         "backoff_seconds": backoff_seconds,
@@ -108,7 +117,7 @@ def crm_source(
             schema_contract=SCHEMA_CONTRACT,
             # DuckDB loads parquet in bulk; dlt's default row inserts are far slower
             file_format="parquet",
-        )(entity, crm_portals, tally, page_size, progress, client_options)
+        )(entity, crm_portals, tally, page_size, progress, client_options, failing)
         for entity in ENTITIES
     ]
 
@@ -174,6 +183,32 @@ def _fingerprint(record: dict[str, Any]) -> str:
     return hashlib.sha1(record_fingerprint(record).encode()).hexdigest()[:16]
 
 
+class _FailingPortals:
+    """The portals that failed this run, shared by the entities' resources.
+
+    A portal that failed for one entity is not asked for the others: it is most
+    likely down, and each ask would wait out all the retries again.
+    """
+
+    def __init__(self, tally: SourceTally) -> None:
+        self.tally = tally
+        self.errors: dict[str, str] = {}
+        self.not_landed: dict[str, list[str]] = {}
+
+    def __contains__(self, branch: str) -> bool:
+        return branch in self.errors
+
+    def record(self, branch: str, table: str, error: CrmError | None = None) -> None:
+        if error is not None:
+            self.errors.setdefault(branch, str(error))
+        self.not_landed.setdefault(branch, []).append(table)
+        self.tally.note_failure(
+            f"portal {branch}",
+            f"{self.errors[branch]}; not landed from it this run: "
+            + ", ".join(self.not_landed[branch]),
+        )
+
+
 def _entity_records(
     entity: CrmEntity,
     portals: tuple[CrmPortal, ...],
@@ -181,24 +216,62 @@ def _entity_records(
     page_size: int,
     progress: Callable[[str], None] | None,
     client_options: dict[str, Any],
+    failing: _FailingPortals | None,
 ) -> Iterator[Any]:
     # cursor per branch: the newest DATE_MODIFY seen, and which record versions
     # carried it, so that asking for ">= newest" (not to lose a record changed in
     # the same second) does not land those versions again
     cursors = dlt.current.resource_state().setdefault("date_modify", {})
     hints = _table_hints(entity)
+    tally.keyed_by(entity.table, *PRIMARY_KEY)
     for portal in portals:
-        client = Bitrix24Client(portal, **client_options)
-        cursor = cursors.get(portal.branch) or {}
-        last_ts: float | None = cursor.get("last_ts")
-        seen: dict[str, str] = dict(cursor.get("seen") or {})
-        params: dict[str, Any] = {"select": list(SELECT), "order": dict(ORDER)}
-        if cursor.get("last"):
-            params["filter"] = {">=DATE_MODIFY": cursor["last"]}
-        newest = {"last": cursor.get("last"), "last_ts": last_ts, "seen": dict(seen)}
-        done = reported = 0
-        listing_began: str | None = None
-        rows: list[dict[str, Any]] = []
+        if failing is not None and portal.branch in failing:
+            failing.record(portal.branch, entity.table)
+            continue
+        try:
+            yield from _portal_records(
+                entity,
+                portal,
+                cursors,
+                hints,
+                tally,
+                page_size,
+                progress,
+                client_options,
+            )
+        except CrmError as error:
+            if failing is None:
+                raise
+            # what was read before the failure is landed (merge makes a re-read
+            # harmless); the portal's cursor stays, so the next run reads it again
+            failing.record(portal.branch, entity.table, error)
+            if progress is not None:
+                progress(f"crm/{portal.branch} {entity.table}: FAILED: {error}")
+
+
+def _portal_records(
+    entity: CrmEntity,
+    portal: CrmPortal,
+    cursors: dict[str, Any],
+    hints: Any,
+    tally: SourceTally,
+    page_size: int,
+    progress: Callable[[str], None] | None,
+    client_options: dict[str, Any],
+) -> Iterator[Any]:
+    """One portal's records of `entity`; its cursor moves only once all are read."""
+    client = Bitrix24Client(portal, **client_options)
+    cursor = cursors.get(portal.branch) or {}
+    last_ts: float | None = cursor.get("last_ts")
+    seen: dict[str, str] = dict(cursor.get("seen") or {})
+    params: dict[str, Any] = {"select": list(SELECT), "order": dict(ORDER)}
+    if cursor.get("last"):
+        params["filter"] = {">=DATE_MODIFY": cursor["last"]}
+    newest = {"last": cursor.get("last"), "last_ts": last_ts, "seen": dict(seen)}
+    done = reported = 0
+    listing_began: str | None = None
+    rows: list[dict[str, Any]] = []
+    try:
         for page in client.list_pages(entity.method, params, page_size):
             listing_began = listing_began or page.portal_started_at
             for record in page.records:
@@ -215,10 +288,12 @@ def _entity_records(
                     continue  # already landed by the previous load
                 tally.count_read(entity.table)
                 if isinstance(item, dict):
-                    tally.count_landed(entity.table)
+                    tally.count_landed(
+                        entity.table, [record_key(item["branch"], item["id"])]
+                    )
                     rows.append(item)
                 else:
-                    tally.count_rejected(entity.table)
+                    tally.count_rejected(entity.table, [item.data["reject_id"]])
                     yield item
             if len(rows) >= _ROWS_PER_YIELD:
                 yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
@@ -234,9 +309,14 @@ def _entity_records(
                     f"crm/{portal.branch} {entity.table}: "
                     f"{min(done, page.total):,} / {page.total:,}"
                 )
+    except CrmError:
+        # the rows read before the failure were counted as landed: they land
         if rows:
             yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
-        cursors[portal.branch] = _capped(newest, listing_began)
+        raise
+    if rows:
+        yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
+    cursors[portal.branch] = _capped(newest, listing_began)
 
 
 def _land_or_reject(

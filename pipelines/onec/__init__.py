@@ -9,13 +9,16 @@ from typing import Any
 import dlt
 
 from pipelines.common.landing_files import (
+    FileAccount,
     LandedFiles,
     fingerprint,
     keep_rejects_apart,
+    unreadable_file,
 )
 from pipelines.common.tally import SourceTally
 from pipelines.onec.helpers import read_export
 from pipelines.onec.settings import (
+    ENCODING,
     EXPORT_FILES,
     SCHEMA_CONTRACT,
     SOURCE_NAME,
@@ -46,14 +49,20 @@ def _export_rows(
         if progress:
             progress(f"{relative_name}: unchanged since the last load, skipped")
         return
-    read_before = tally.read[export.table]
-    yield from read_export(
-        path, relative_name, export, tally, progress, current.looks_like_utf8
-    )
-    if tally.read[export.table] == read_before:
-        tally.note_empty(export.table, relative_name)
-    # remembered in resource state, which dlt commits only with a successful load
-    landed_files.remember(relative_name, current)
+    account = FileAccount(tally, export.table, relative_name)
+    if unreadable := current.unreadable:
+        items = [
+            unreadable_file(
+                SOURCE_NAME, export.table, relative_name, path, unreadable, tally
+            )
+        ]
+    else:
+        encoding = current.encoding(default=ENCODING)
+        items = read_export(path, relative_name, export, tally, progress, encoding)
+    yield from account.watch(items)
+    if account.close():
+        # remembered in resource state, which dlt commits only with a successful load
+        landed_files.remember(relative_name, current)
 
 
 @dlt.source(name=SOURCE_NAME)

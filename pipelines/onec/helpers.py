@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.common.contracts import check_columns
-from pipelines.common.landing_files import read_csv_records
+from pipelines.common.landing_files import (
+    ENCODING_LABELS,
+    CsvRecord,
+    read_csv_records,
+)
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally
 from pipelines.onec.settings import (
@@ -26,8 +30,6 @@ from pipelines.onec.settings import (
     TIMESTAMP,
     ExportFile,
 )
-
-UTF8_FILE_REASON = "file is not windows-1251 (looks like UTF-8)"
 
 _DATE = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{4})")
 _DATE_TIME = re.compile(
@@ -102,33 +104,36 @@ def read_export(
     export: ExportFile,
     tally: SourceTally,
     progress: Callable[[str], None] | None,
-    looks_like_utf8: bool,
+    encoding: str = ENCODING,
 ) -> Iterator[Any]:
     """Rows of one 1C export in lists of BATCH_ROWS, and a reject for every bad record.
 
-    The header is checked against the contract before any row is read; a
-    column that appeared or disappeared raises SchemaDriftError.
+    `encoding` is the file's (windows-1251, or UTF-8 for an export saved so: see
+    `FileFingerprint.encoding`). The header is checked against the contract
+    before any row is read; a column that appeared or disappeared raises
+    SchemaDriftError.
     """
     table = export.table
-    # a UTF-8 export read as windows-1251 decodes without error into mojibake,
-    # so it is read as UTF-8 only to keep each record whole in its reject
-    encoding = "utf-8" if looks_like_utf8 else ENCODING
+    label = ENCODING_LABELS[encoding]
+    if progress and label != ENCODING_LABEL:
+        progress(f"{relative_name}: read as {label}, not {ENCODING_LABEL}")
+    # undecodable bytes are kept as surrogates: they go back to the exact bytes
+    # through the same codec (without the byte-order mark utf-8-sig would add)
+    raw_codec = "utf-8" if encoding == "utf-8-sig" else encoding
+
+    def reject_record(record: CsvRecord, reason: str) -> Any:
+        return _reject(tally, table, relative_name, record, reason, raw_codec)
+
     with path.open("rb") as stream:
-        records = read_csv_records(stream, encoding, DELIMITER, ENCODING_LABEL)
+        records = read_csv_records(stream, encoding, DELIMITER, label)
         header = next(records, None)
         if header is None:
             return
         if header.problem:
             # a header that cannot be read: nothing in the file can be mapped
-            tally.count_read(table)
-            tally.count_rejected(table)
-            yield _reject(table, relative_name, header.line, header, header.problem)
+            yield reject_record(header, header.problem)
             for record in records:
-                tally.count_read(table)
-                tally.count_rejected(table)
-                yield _reject(
-                    table, relative_name, record.line, record, "header unreadable"
-                )
+                yield reject_record(record, "header unreadable")
             return
         actual = [name.strip() for name in header.fields]
         check_columns(
@@ -144,7 +149,9 @@ def read_export(
             for slot, column in enumerate(export.columns)
             if column.kind in _PARSERS
         ]
-        key_slot = names.index(export.primary_key)
+        key_name = export.primary_key
+        key_slot = names.index(key_name)
+        tally.keyed_by(table, key_name)
         key_header = export.columns[key_slot].header
         expected_fields = len(actual)
         in_order = order == list(range(expected_fields))
@@ -154,8 +161,6 @@ def read_export(
         for record in records:
             read += 1
             problem = record.problem
-            if looks_like_utf8 and problem is None:
-                problem = UTF8_FILE_REASON
             fields = record.fields
             if problem is None and len(fields) != expected_fields:
                 problem = (
@@ -176,31 +181,45 @@ def read_export(
                     if not values[key_slot]:
                         problem = f"empty primary key {key_header}"
             if problem is not None:
-                tally.count_read(table)
-                tally.count_rejected(table)
-                yield _reject(table, relative_name, record.line, record, problem)
+                yield reject_record(record, problem)
             else:
                 batch.append(dict(zip(names, values, strict=True)))
                 if len(batch) >= BATCH_ROWS:
-                    tally.count_read(table, len(batch))
-                    tally.count_landed(table, len(batch))
+                    _count_landed(tally, table, key_name, batch)
                     yield batch
                     batch = []
             if progress and read % PROGRESS_EVERY_ROWS == 0:
                 progress(f"{relative_name}: {read:,} rows")
         if batch:
-            tally.count_read(table, len(batch))
-            tally.count_landed(table, len(batch))
+            _count_landed(tally, table, key_name, batch)
             yield batch
         if progress:
             progress(f"{relative_name}: {read:,} rows read")
 
 
-def _reject(table: str, file: str, line: int, record: Any, reason: str) -> Any:
-    raw = record.raw
+def _count_landed(
+    tally: SourceTally, table: str, key_name: str, batch: list[dict[str, Any]]
+) -> None:
+    tally.count_read(table, len(batch))
+    tally.count_landed(table, [row[key_name] for row in batch])
+
+
+def _reject(
+    tally: SourceTally,
+    table: str,
+    file: str,
+    record: CsvRecord,
+    reason: str,
+    raw_codec: str,
+) -> Any:
+    """The reject item for `record`, counted as read and rejected."""
+    raw: str | bytes = record.raw
     try:
         raw.encode("utf-8")
     except UnicodeEncodeError:
         # undecodable bytes were kept as surrogates: give back the exact bytes
-        raw = raw.encode(ENCODING, "surrogateescape")
-    return reject(SOURCE_NAME, table, reason, raw, file=file, line=line)
+        raw = raw.encode(raw_codec, "surrogateescape")
+    item = reject(SOURCE_NAME, table, reason, raw, file=file, line=record.line)
+    tally.count_read(table)
+    tally.count_rejected(table, [item.data["reject_id"]])
+    return item

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,15 +10,16 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from pipelines.common.landing_files import (
+    FileAccount,
     LandedFiles,
     fingerprint,
     keep_rejects_apart,
+    unreadable_file,
 )
 from pipelines.common.tally import SourceTally
-from pipelines.support.helpers import read_ticket_file
+from pipelines.support.helpers import LandedVersions, read_ticket_file
 from pipelines.support.settings import (
     COLUMNS,
-    CURSOR,
     FILE_PATTERN,
     PRIMARY_KEY,
     SCHEMA_CONTRACT,
@@ -40,6 +41,10 @@ def support_source(
     root = Path(landing_dir)
     tally = tally if tally is not None else SourceTally(SOURCE_NAME)
 
+    # No updated_at cursor (dlt.sources.incremental): it would drop every ticket
+    # older than the newest one landed, new tickets of a late export included.
+    # The file is the increment, and LandedVersions keeps an older copy of a
+    # ticket from overwriting its newer landed version.
     @dlt.resource(
         name=TABLE,
         table_name=TABLE,
@@ -49,13 +54,9 @@ def support_source(
         # DuckDB reads parquet in bulk; row-by-row inserts are ~40x slower
         file_format="parquet",
     )
-    def tickets(
-        # dlt reads the cursor from the default argument (its documented idiom)
-        updated_at: dlt.sources.incremental[Any] = dlt.sources.incremental(  # noqa: B008
-            CURSOR, on_cursor_value_missing="include"
-        ),
-    ) -> Iterator[Any]:
+    def tickets() -> Iterator[Any]:
         landed_files = LandedFiles(dlt.current.resource_state())
+        landed_versions = LandedVersions(dlt.current.pipeline())
         paths = sorted((root / SUBDIR).glob(FILE_PATTERN))
         if not paths:
             # the folder is there, no export in it yet: staging reads the table empty
@@ -68,10 +69,24 @@ def support_source(
                 if progress:
                     progress(f"{relative_name}: unchanged since the last load, skipped")
                 continue
-            read_before = tally.read[TABLE]
-            yield from read_ticket_file(path, relative_name, tally, progress)
-            if tally.read[TABLE] == read_before:
-                tally.note_empty(TABLE, relative_name)
-            landed_files.remember(relative_name, current)
+            account = FileAccount(tally, TABLE, relative_name)
+            if unreadable := current.unreadable:
+                items: Iterable[Any] = [
+                    unreadable_file(
+                        SOURCE_NAME, TABLE, relative_name, path, unreadable, tally
+                    )
+                ]
+            else:
+                items = read_ticket_file(path, relative_name, tally, progress)
+            for item in account.watch(items):
+                if isinstance(item, list):
+                    # an older copy is counted as landed: its ticket is in the
+                    # table, in the newer version
+                    item = landed_versions.newer_only(item)
+                    if not item:
+                        continue
+                yield item
+            if account.close():
+                landed_files.remember(relative_name, current)
 
     return keep_rejects_apart(tickets, COLUMNS)

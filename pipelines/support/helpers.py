@@ -8,11 +8,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import dlt
+from dlt.common.destination.exceptions import SqlClientNotAvailable
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
 from pipelines.common.contracts import check_columns
 from pipelines.common.rejects import reject
-from pipelines.common.tally import SourceTally
+from pipelines.common.tally import SourceTally, record_key
 from pipelines.support.settings import (
     BATCH_ROWS,
+    CURSOR,
+    PRIMARY_KEY,
     PROGRESS_EVERY_ROWS,
     REQUESTER_KEYS,
     SOURCE_NAME,
@@ -87,6 +93,7 @@ def read_ticket_file(
     """
     batch: list[dict[str, Any]] = []
     read = 0
+    tally.keyed_by(TABLE, PRIMARY_KEY)
     with path.open("rb") as stream:
         for line_no, raw in enumerate(stream, start=1):
             if not raw.strip():
@@ -124,8 +131,7 @@ def read_ticket_file(
                                 problem = str(error)
             tally.count_read(TABLE)
             if row is None:
-                tally.count_rejected(TABLE)
-                yield reject(
+                item = reject(
                     SOURCE_NAME,
                     TABLE,
                     problem or "unreadable",
@@ -133,8 +139,10 @@ def read_ticket_file(
                     file=relative_name,
                     line=line_no,
                 )
+                tally.count_rejected(TABLE, [item.data["reject_id"]])
+                yield item
             else:
-                tally.count_landed(TABLE)
+                tally.count_landed(TABLE, [record_key(row[PRIMARY_KEY])])
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
                     yield batch
@@ -145,6 +153,47 @@ def read_ticket_file(
         yield batch
     if progress:
         progress(f"{relative_name}: {read:,} tickets read")
+
+
+class LandedVersions:
+    """The version (updated_at) of each ticket already in the destination table.
+
+    A ticket exported again in an older version (a late copy of an earlier
+    export) must not overwrite the newer one landed before, while a ticket
+    that is new, or newer than its landed version, lands however old it is.
+    dlt's merge has no "newer wins" against the destination, and a cursor on
+    updated_at would also drop every new ticket older than the newest one, so
+    each batch's tickets are looked up by id in the destination instead.
+    """
+
+    def __init__(self, pipeline: dlt.Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def newer_only(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The tickets of `batch` that are not older than their landed version."""
+        landed = self._landed(batch)
+        if not landed:
+            return batch
+        return [
+            row
+            for row in batch
+            if row[PRIMARY_KEY] not in landed or row[CURSOR] >= landed[row[PRIMARY_KEY]]
+        ]
+
+    def _landed(self, batch: list[dict[str, Any]]) -> dict[int, datetime]:
+        # ids are whole numbers (flatten_ticket checked), safe to write into the SQL
+        ids = ", ".join(str(int(row[PRIMARY_KEY])) for row in batch)
+        try:
+            with self.pipeline.sql_client() as client:
+                table = client.make_qualified_table_name(TABLE)
+                rows = client.execute_sql(
+                    f"select {PRIMARY_KEY}, {CURSOR} from {table} "
+                    f"where {PRIMARY_KEY} in ({ids})"
+                )
+        except (DatabaseUndefinedRelation, SqlClientNotAvailable):
+            # nothing landed yet, or a destination without SQL: nothing to compare
+            return {}
+        return {ticket_id: updated_at for ticket_id, updated_at in rows or ()}
 
 
 def _raw_line(raw: bytes) -> str | bytes:

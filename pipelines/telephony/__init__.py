@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,17 +10,18 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from pipelines.common.landing_files import (
+    FileAccount,
     LandedFiles,
     fingerprint,
     keep_rejects_apart,
+    unreadable_file,
 )
 from pipelines.common.tally import SourceTally
 from pipelines.telephony.helpers import read_cdr_file
 from pipelines.telephony.settings import (
     COLUMNS,
-    CURSOR,
+    ENCODING,
     FILE_PATTERN,
-    LATE_CALL_WINDOW_SECONDS,
     PRIMARY_KEY,
     SCHEMA_CONTRACT,
     SOURCE_NAME,
@@ -41,6 +42,10 @@ def telephony_source(
     root = Path(landing_dir)
     tally = tally if tally is not None else SourceTally(SOURCE_NAME)
 
+    # No calldate cursor (dlt.sources.incremental), unlike most event streams: the
+    # file is the increment (a file whose content did not change is skipped), and
+    # a cursor could only filter out the calls of an export that arrives late, or
+    # of a loaded file that grows, however far behind the newest call they are.
     @dlt.resource(
         name=TABLE,
         table_name=TABLE,
@@ -53,12 +58,7 @@ def telephony_source(
         # DuckDB reads parquet in bulk; row-by-row inserts are ~40x slower
         file_format="parquet",
     )
-    def calls(
-        # dlt reads the cursor from the default argument (its documented idiom)
-        calldate: dlt.sources.incremental[Any] = dlt.sources.incremental(  # noqa: B008
-            CURSOR, on_cursor_value_missing="include", lag=LATE_CALL_WINDOW_SECONDS
-        ),
-    ) -> Iterator[Any]:
+    def calls() -> Iterator[Any]:
         landed_files = LandedFiles(dlt.current.resource_state())
         seen_calls: set[str] = set()
         paths = sorted((root / SUBDIR).glob(FILE_PATTERN))
@@ -73,10 +73,20 @@ def telephony_source(
                 if progress:
                     progress(f"{relative_name}: unchanged since the last load, skipped")
                 continue
-            read_before = tally.read[TABLE]
-            yield from read_cdr_file(path, relative_name, tally, progress, seen_calls)
-            if tally.read[TABLE] == read_before:
-                tally.note_empty(TABLE, relative_name)
-            landed_files.remember(relative_name, current)
+            account = FileAccount(tally, TABLE, relative_name)
+            if unreadable := current.unreadable:
+                items: Iterable[Any] = [
+                    unreadable_file(
+                        SOURCE_NAME, TABLE, relative_name, path, unreadable, tally
+                    )
+                ]
+            else:
+                encoding = current.encoding(default=ENCODING)
+                items = read_cdr_file(
+                    path, relative_name, tally, progress, seen_calls, encoding
+                )
+            yield from account.watch(items)
+            if account.close():
+                landed_files.remember(relative_name, current)
 
     return keep_rejects_apart(calls, COLUMNS)

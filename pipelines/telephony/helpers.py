@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.common.contracts import check_columns
-from pipelines.common.landing_files import read_csv_records
+from pipelines.common.landing_files import ENCODING_LABELS, read_csv_records
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally
 from pipelines.telephony.settings import (
     BATCH_ROWS,
-    CURSOR,
+    CALLDATE,
     DELIMITER,
     ENCODING,
     ENCODING_LABEL,
@@ -60,15 +60,24 @@ def read_cdr_file(
     tally: SourceTally,
     progress: Callable[[str], None] | None,
     seen_calls: set[str],
+    encoding: str = ENCODING,
 ) -> Iterator[Any]:
     """Calls of one CDR export in lists, and a reject for every bad record.
 
-    `seen_calls` holds the uniqueids already yielded in this run: an export that
+    `encoding` is the file's: UTF-8 as the format says, or windows-1251 for a
+    PBX that writes so (see `FileFingerprint.encoding`). `seen_calls` holds the
+    uniqueids already yielded in this run: an export that
     repeats calls of an earlier one in the same run must not land them twice
-    (across runs the calldate cursor does that).
+    (across runs the insert-only merge on uniqueid does that).
     """
+    label = ENCODING_LABELS[encoding]
+    if progress and label != ENCODING_LABEL:
+        progress(f"{relative_name}: read as {label}, not {ENCODING_LABEL}")
+    # undecodable bytes are kept as surrogates: they go back to the exact bytes
+    # through the same codec (without the byte-order mark utf-8-sig would add)
+    raw_codec = "utf-8" if encoding == "utf-8-sig" else encoding
     with path.open("rb") as stream:
-        records = read_csv_records(stream, ENCODING, DELIMITER, ENCODING_LABEL)
+        records = read_csv_records(stream, encoding, DELIMITER, label)
         header = next(records, None)
         if header is None:
             return
@@ -77,8 +86,9 @@ def read_cdr_file(
         position = {name: index for index, name in enumerate(actual)}
         order = [position[name] for name in HEADER]
         expected_fields = len(actual)
-        cursor_slot = HEADER.index(CURSOR)
+        calldate_slot = HEADER.index(CALLDATE)
         key_slot = HEADER.index(PRIMARY_KEY)
+        tally.keyed_by(TABLE, PRIMARY_KEY)
         seconds_slots = [(HEADER.index(name), name) for name in WHOLE_SECONDS]
 
         batch: list[dict[str, Any]] = []
@@ -94,7 +104,7 @@ def read_cdr_file(
             if problem is None:
                 values = [fields[i] for i in order]
                 try:
-                    values[cursor_slot] = parse_calldate(values[cursor_slot])
+                    values[calldate_slot] = parse_calldate(values[calldate_slot])
                     for slot, name in seconds_slots:
                         values[slot] = parse_seconds(values[slot], name)
                 except BadValue as error:
@@ -103,14 +113,12 @@ def read_cdr_file(
                     if not values[key_slot]:
                         problem = "empty uniqueid"
             if problem is not None:
-                tally.count_read(TABLE)
-                tally.count_rejected(TABLE)
                 raw = record.raw
                 try:
                     raw.encode("utf-8")
                 except UnicodeEncodeError:
-                    raw = raw.encode("utf-8", "surrogateescape")
-                yield reject(
+                    raw = raw.encode(raw_codec, "surrogateescape")
+                item = reject(
                     SOURCE_NAME,
                     TABLE,
                     problem,
@@ -118,11 +126,14 @@ def read_cdr_file(
                     file=relative_name,
                     line=record.line,
                 )
+                tally.count_read(TABLE)
+                tally.count_rejected(TABLE, [item.data["reject_id"]])
+                yield item
                 continue
+            unique_id = values[key_slot]
             tally.count_read(TABLE)
             # a repeated call is landed already (once), so it counts as landed
-            tally.count_landed(TABLE)
-            unique_id = values[key_slot]
+            tally.count_landed(TABLE, [unique_id])
             if unique_id in seen_calls:
                 repeated += 1
             else:

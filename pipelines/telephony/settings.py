@@ -8,15 +8,13 @@ SOURCE_NAME = "telephony"
 SUBDIR = "telephony"
 FILE_PATTERN = "cdr-*.csv"
 TABLE = "calls"
-ENCODING = "utf-8-sig"  # tolerate a byte-order mark some exporters write
+# UTF-8 (a byte-order mark is read too); a PBX that writes windows-1251 is read so
+# when most of the file's non-ASCII lines say so (FileFingerprint.encoding)
+ENCODING = "utf-8"
 ENCODING_LABEL = "UTF-8"
 DELIMITER = ","
 PRIMARY_KEY = "uniqueid"
-CURSOR = "calldate"
-# A PBX export can arrive late (a branch's monthly file sent weeks after the next
-# one): calls up to this far behind the newest landed call are still picked up;
-# the insert-only merge keeps the ones already landed from being duplicated.
-LATE_CALL_WINDOW_SECONDS = 92 * 24 * 3600
+CALLDATE = "calldate"
 # the PBX writes office local time without an offset
 LOCAL_TIMEZONE = ZoneInfo("Asia/Almaty")
 BATCH_ROWS = 5_000
@@ -45,7 +43,7 @@ WHOLE_SECONDS = ("duration", "billsec")
 COLUMNS: dict[str, dict] = {
     name: {"data_type": "text", "nullable": True} for name in HEADER
 }
-COLUMNS[CURSOR] = {"data_type": "timestamp", "timezone": True, "nullable": False}
+COLUMNS[CALLDATE] = {"data_type": "timestamp", "timezone": True, "nullable": False}
 COLUMNS[PRIMARY_KEY] = {"data_type": "text", "nullable": False}
 for _name in WHOLE_SECONDS:
     COLUMNS[_name] = {"data_type": "bigint", "nullable": True}

@@ -15,7 +15,7 @@ from file_landing_builders import (
 )
 
 from c360.main import main
-from pipelines.ingest import run_ingest
+from pipelines.ingest import UnbalancedTallyError, land_source, run_ingest
 
 FILE_SOURCES = ["onec", "telephony", "support"]
 
@@ -102,6 +102,30 @@ def test_c360_ingest_exits_0_when_all_land_and_1_when_one_fails(
     assert "telephony failed: schema drift in source 'telephony', table 'calls'" in (
         captured.err
     )
+
+
+def test_c360_ingest_exits_1_naming_a_file_that_landed_nothing(
+    landing, c360_env, capsys, query
+):
+    write_one_of_each(landing)
+    # binary content under an export's name: rejected whole, which is no success
+    (landing / "telephony" / "cdr-2025-04.csv").write_bytes(b"\x00\x01\x02garbage\n")
+
+    assert main(["ingest", "--source", "onec", "telephony", "support"]) == 1
+
+    captured = capsys.readouterr()
+    assert (
+        "c360 ingest: telephony failed: source 'telephony': not landed: "
+        "telephony/cdr-2025-04.csv: nothing landed: not a text file: it holds NUL "
+        "bytes. Everything else of the source was landed." in captured.err
+    )
+    assert "FAILED telephony:" in captured.out
+    # the good export of the same source, and the other sources, landed
+    assert query("select count(*) from raw_telephony.calls") == [(2,)]
+    assert query("select count(*) from raw_support.tickets") == [(1,)]
+    assert query("select file, reason from raw_telephony.rejects") == [
+        ("telephony/cdr-2025-04.csv", "not a text file: it holds NUL bytes")
+    ]
 
 
 def test_c360_ingest_rejects_an_unknown_source(c360_env, capsys):
@@ -201,3 +225,32 @@ def test_c360_ingest_exits_0_with_some_sources_absent_and_1_with_all(
 
     assert main(["ingest", "--source", "crm", "telephony"]) == 1
     assert "every source is absent" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("source", "table", "key", "dropped"),
+    [
+        ("onec", "invoices", "number", "АЛ-2"),
+        ("telephony", "calls", "uniqueid", "1700000000.2"),
+        ("support", "tickets", "id", 2),
+    ],
+)
+def test_a_record_lost_between_the_source_and_the_table_fails_naming_both(
+    landing, settings, source, table, key, dropped
+):
+    write_onec(landing, "invoices", [invoice("АЛ-1"), invoice("АЛ-2")])
+    write_cdr(landing, "2025-03", [call("1700000000.1"), call("1700000000.2")])
+    write_tickets(landing, "2025-03", [ticket(1), ticket(2)])
+
+    def run_losing_one_record(pipeline, built):
+        # stands in for anything that drops a record after the source counted it
+        built.resources[table].add_filter(lambda row: row.get(key) != dropped)
+        return pipeline.run(built)
+
+    with pytest.raises(UnbalancedTallyError) as error:
+        land_source(source, settings, progress=None, run=run_losing_one_record)
+
+    message = str(error.value)
+    assert f"source {source!r}" in message and f"raw_{source}.{table}" in message
+    assert "read 2, in the table 1 landed + 0 rejected; missing 1" in message
+    assert f"missing 1, e.g. {key}={dropped}" in message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from file_landing_builders import (
 )
 
 from pipelines.common.contracts import SchemaDriftError
-from pipelines.ingest import land_source
+from pipelines.ingest import PartlyLandedError, land_source
 from pipelines.onec import onec_source
 
 INVOICE_COLUMNS = (
@@ -152,24 +153,139 @@ def test_a_truncated_export_rejects_the_cut_record_and_lands_the_rest(
     ]
 
 
-def test_a_utf8_file_given_as_a_1c_export_is_rejected_record_by_record(
+@pytest.mark.parametrize(
+    "mark", [b"", codecs.BOM_UTF8], ids=["UTF-8", "UTF-8 with a byte-order mark"]
+)
+def test_a_1c_export_saved_as_utf8_lands_read_as_utf8(landing, settings, query, mark):
+    path = write_onec(
+        landing, "invoices", [invoice("АЛ-1"), invoice("АЛ-2")], encoding="utf-8"
+    )
+    # Excel's "CSV UTF-8" starts the file with a byte-order mark
+    path.write_bytes(mark + path.read_bytes())
+    messages: list[str] = []
+
+    report = land_source("onec", settings, progress=messages.append)
+
+    assert (report.read, report.landed) == ({"invoices": 2}, {"invoices": 2})
+    assert not report.total_rejected
+    assert [(row[0], row[5]) for row in invoices(query)] == [
+        ("АЛ-1", "Поставка; срочно"),
+        ("АЛ-2", "Поставка; срочно"),
+    ]
+    assert "onec/invoices.csv: read as UTF-8, not windows-1251" in messages
+
+
+def test_a_utf8_export_with_a_corrupt_line_lands_the_rest_read_as_utf8(
     landing, land, query
 ):
+    # a windows-1251 line pasted into a UTF-8 export: the file is still UTF-8
+    pasted = ";".join(invoice("АЛ-9")).encode("cp1251") + b"\r\n"
     write_onec(
-        landing, "invoices", [invoice("АЛ-1"), invoice("АЛ-2")], encoding="utf-8"
+        landing,
+        "invoices",
+        [invoice("АЛ-1"), invoice("АЛ-2")],
+        encoding="utf-8",
+        extra=pasted,
     )
 
     tally, _ = land(onec_source, "onec")
 
-    assert tally.read == {"invoices": 2}
-    assert tally.rejected == {"invoices": 2}
-    assert tally.landed == {}
-    found = rejects(query)
-    assert [(r[2], r[3]) for r in found] == [
-        (2, "file is not windows-1251 (looks like UTF-8)"),
-        (3, "file is not windows-1251 (looks like UTF-8)"),
+    assert (tally.landed, tally.rejected) == ({"invoices": 2}, {"invoices": 1})
+    assert [row[0] for row in invoices(query)] == ["АЛ-1", "АЛ-2"]
+    [(_, _, line, reason, raw)] = rejects(query)
+    assert (line, reason) == (4, "undecodable as UTF-8")
+    assert raw.encode("latin-1") == pasted.rstrip(b"\r\n")
+
+
+def test_an_export_of_nothing_but_a_byte_order_mark_is_reported_empty(
+    landing, settings
+):
+    (landing / "onec").mkdir()
+    (landing / "onec" / "invoices.csv").write_bytes(codecs.BOM_UTF8)
+
+    report = land_source("onec", settings, progress=None)
+
+    assert report.empty_tables == {"invoices": ["onec/invoices.csv"]}
+    assert "onec invoices: empty: no record in onec/invoices.csv" in report.notes()
+    assert not report.total_rejected
+
+
+def test_a_file_that_is_not_text_fails_the_run_by_name_and_lands_in_rejects(
+    landing, settings, query
+):
+    write_onec(landing, "counterparties", [counterparty()])
+    # an Excel workbook (a zip archive) saved under the export's name
+    workbook = b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 8
+    (landing / "onec" / "invoices.csv").write_bytes(workbook)
+
+    with pytest.raises(PartlyLandedError) as failed:
+        land_source("onec", settings, progress=None)
+
+    assert (
+        "not landed: onec/invoices.csv: nothing landed: not a text file: "
+        "it holds NUL bytes" in str(failed.value)
+    )
+    assert failed.value.report.landed == {"counterparties": 1}
+    assert query(
+        "select source_table, file, line, reason, raw from raw_onec.rejects"
+    ) == [
+        (
+            "invoices",
+            "onec/invoices.csv",
+            None,
+            "not a text file: it holds NUL bytes",
+            workbook[:1000].decode("latin-1"),
+        )
     ]
-    assert found[0][4].startswith("АЛ-1;01.03.2025")
+
+    # not remembered as landed: read again, failing again, with no second reject
+    with pytest.raises(PartlyLandedError, match="onec/invoices.csv"):
+        land_source("onec", settings, progress=None)
+    assert len(rejects(query)) == 1
+
+    # the export saved again as it should be lands
+    write_onec(landing, "invoices", [invoice("АЛ-1")])
+    report = land_source("onec", settings, progress=None)
+    assert report.landed == {"invoices": 1} and not report.failures
+
+
+def test_a_stray_nul_byte_in_one_record_does_not_make_the_file_binary(
+    landing, land, query
+):
+    write_onec(
+        landing,
+        "invoices",
+        [invoice("АЛ-1"), invoice("АЛ-2", comment="a\x00b"), invoice("АЛ-3")],
+    )
+
+    tally, _ = land(onec_source, "onec")
+
+    assert tally.landed == {"invoices": 3} and not tally.failures
+
+
+def test_an_export_whose_every_record_is_rejected_fails_the_run_by_name(
+    landing, settings, query
+):
+    write_onec(landing, "counterparties", [counterparty()])
+    write_onec(
+        landing,
+        "invoices",
+        [invoice("АЛ-1", amount="abc"), invoice("АЛ-2", date="31.02.2025")],
+    )
+
+    with pytest.raises(PartlyLandedError) as failed:
+        land_source("onec", settings, progress=None)
+
+    assert (
+        "onec/invoices.csv: nothing landed: all 2 records were rejected; "
+        "the first, line 2: amount 'abc' in Сумма" in str(failed.value)
+    )
+    report = failed.value.report
+    assert (report.landed, report.rejected) == (
+        {"counterparties": 1},
+        {"invoices": 2},
+    )
+    assert len(rejects(query)) == 2
 
 
 def test_a_line_with_a_byte_undefined_in_windows_1251_is_rejected(landing, land, query):

@@ -139,3 +139,38 @@ def test_a_missing_ticket_key_stops_the_load(landing, settings):
 
     with pytest.raises(SchemaDriftError, match="satisfaction_score"):
         land_source("support", settings, progress=None)
+
+
+def test_a_late_export_lands_its_tickets_however_old_and_still_not_an_older_copy(
+    landing, settings, query
+):
+    write_tickets(
+        landing,
+        "2025-03",
+        [
+            ticket(1, updated_at="2025-03-20T10:00:00Z", status="solved"),
+            ticket(2, updated_at="2025-01-10T10:00:00Z", status="new"),
+        ],
+    )
+    land_source("support", settings, progress=None)
+
+    # January's export, sent in April: a ticket never landed, a copy of ticket 1
+    # older than the landed one, and ticket 2 newer than its landed version (but
+    # older than the newest ticket of all)
+    write_tickets(
+        landing,
+        "2025-01",
+        [
+            ticket(3, updated_at="2025-01-05T10:00:00Z", status="closed"),
+            ticket(1, updated_at="2025-01-02T10:00:00Z", status="open"),
+            ticket(2, updated_at="2025-01-31T10:00:00Z", status="pending"),
+        ],
+    )
+    report = land_source("support", settings, progress=None)
+
+    assert (report.read, report.landed) == ({"tickets": 3}, {"tickets": 3})
+    assert [(row[0], row[1]) for row in tickets(query)] == [
+        (1, "solved"),
+        (2, "pending"),
+        (3, "closed"),
+    ]

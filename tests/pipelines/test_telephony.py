@@ -8,7 +8,7 @@ import pytest
 from file_landing_builders import CDR_HEADER, call, landed_tables, write_cdr
 
 from pipelines.common.contracts import SchemaDriftError
-from pipelines.ingest import land_source
+from pipelines.ingest import PartlyLandedError, land_source
 from pipelines.telephony import telephony_source
 
 
@@ -133,3 +133,97 @@ def test_a_late_export_with_older_calls_is_not_lost(landing, land, query):
 
     assert tally.read == {"calls": 2}
     assert [row[0] for row in calls(query)] == ["1700000004.1", "1700000005.1"]
+
+
+def test_an_export_months_older_than_the_newest_call_lands_every_call(
+    landing, settings, query
+):
+    write_cdr(landing, "2025-05", [call("1700000005.1", "2025-05-10 09:00:00")])
+    land_source("telephony", settings, progress=None)
+
+    # a branch's December export, found and sent five months late
+    december = [
+        call(f"1700000001.{n}", f"2024-12-{n % 28 + 1:02} 09:00:00") for n in range(50)
+    ]
+    write_cdr(landing, "2024-12", december)
+    report = land_source("telephony", settings, progress=None)
+
+    assert (report.read, report.landed) == ({"calls": 50}, {"calls": 50})
+    assert len(calls(query)) == 51
+    # and it is not read again
+    assert land_source("telephony", settings, progress=None).read == {}
+
+
+def test_bad_rows_appended_to_a_loaded_export_are_rejected_and_later_runs_go_on(
+    landing, settings, query
+):
+    march = [call("1700000000.1"), call("1700000000.2", "2025-03-02 10:00:00")]
+    write_cdr(landing, "2025-03", march)
+    land_source("telephony", settings, progress=None)
+
+    # the PBX appends to the month's file: a good call and three broken rows
+    write_cdr(
+        landing,
+        "2025-03",
+        [
+            *march,
+            call("1700000000.3", "2025-03-03 10:00:00"),
+            [*call("1700000000.4", "2025-03-04 10:00:00"), "extra"],
+            call("1700000000.5", "2025-03-05 10:00:00")[:-1],
+            call("1700000000.6", "2025-03-32 10:00:00"),
+        ],
+    )
+    report = land_source("telephony", settings, progress=None)
+
+    assert report.read == {"calls": 6}
+    assert (report.landed, report.rejected) == ({"calls": 3}, {"calls": 3})
+    assert query(
+        "select file, line, reason from raw_telephony.rejects order by line"
+    ) == [
+        ("telephony/cdr-2025-03.csv", 5, "wrong number of fields: 17, expected 16"),
+        ("telephony/cdr-2025-03.csv", 6, "wrong number of fields: 15, expected 16"),
+        ("telephony/cdr-2025-03.csv", 7, "impossible calldate 2025-03-32 10:00:00"),
+    ]
+    assert [row[0] for row in calls(query)][-1] == "1700000000.3"
+
+    # the next month's export lands as usual, nothing of March again
+    write_cdr(landing, "2025-04", [call("1700000001.1", "2025-04-01 09:00:00")])
+    report = land_source("telephony", settings, progress=None)
+    assert (report.read, report.landed) == ({"calls": 1}, {"calls": 1})
+    assert len(calls(query)) == 4
+
+
+def test_a_cdr_export_written_in_windows_1251_lands_read_so(landing, settings, query):
+    path = write_cdr(landing, "2025-03", [call("1700000000.1"), call("1700000000.2")])
+    # a PBX that writes its caller names in windows-1251
+    path.write_bytes(path.read_bytes().decode("utf-8").encode("cp1251"))
+    messages: list[str] = []
+
+    report = land_source("telephony", settings, progress=messages.append)
+
+    assert (report.read, report.landed) == ({"calls": 2}, {"calls": 2})
+    assert query("select distinct clid from raw_telephony.calls") == [
+        ('"Иван Петров" <87771234567>',)
+    ]
+    assert "telephony/cdr-2025-03.csv: read as windows-1251, not UTF-8" in messages
+
+
+def test_a_cdr_export_saved_as_utf16_fails_the_run_by_name_and_the_rest_lands(
+    landing, settings, query
+):
+    write_cdr(landing, "2025-03", [call("1700000000.1")])
+    april = write_cdr(landing, "2025-04", [call("1700000001.1", "2025-04-01 09:00:00")])
+    # Excel's "Unicode text": UTF-16 with a byte-order mark
+    april.write_bytes(april.read_bytes().decode("utf-8").encode("utf-16"))
+
+    with pytest.raises(PartlyLandedError) as failed:
+        land_source("telephony", settings, progress=None)
+
+    assert (
+        "telephony/cdr-2025-04.csv: nothing landed: file is UTF-16 (its byte-order "
+        "mark says so): save it as windows-1251 or UTF-8" in str(failed.value)
+    )
+    assert [row[0] for row in calls(query)] == ["1700000000.1"]
+    assert query("select file, line from raw_telephony.rejects") == [
+        ("telephony/cdr-2025-04.csv", None)
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from datetime import date
 import pytest
 from crm_testkit import BRANCH_SIZES, TOKEN, Warehouse, causes
 
+from c360.main import main
 from customer360.settings import CrmPortal, Settings, SettingsError
 from demo.standins.bitrix24 import RateLimit, StandinHandle
 from demo.standins.bitrix24.entities import CONTACT, DEAL
@@ -23,7 +25,12 @@ from demo.standins.bitrix24.samples import (
 from pipelines.common.contracts import SchemaDriftError
 from pipelines.common.rejects import REJECTS_COLUMNS
 from pipelines.crm import CrmAuthError, CrmRequestError, crm_source
-from pipelines.ingest import IngestReport, land_source
+from pipelines.ingest import (
+    IngestReport,
+    PartlyLandedError,
+    UnbalancedTallyError,
+    land_source,
+)
 
 
 def _standin_counts(standin: StandinHandle, entity) -> int:
@@ -385,3 +392,113 @@ def test_an_unreachable_portal_error_hides_even_a_one_letter_token_but_keeps_wor
     message = str(error)
     assert "/rest/1/***/" in message and "/rest/1/e/" not in message
     assert "exceeded" in message or "refused" in message
+
+
+def _settings(tmp_path, warehouse: Warehouse, portals: tuple[CrmPortal, ...]):
+    return Settings(
+        project_dir=tmp_path,
+        warehouse_path=warehouse.path,
+        landing_dir=tmp_path / "landing",
+        ground_truth_dir=tmp_path / "ground_truth",
+        crm_portals=portals,
+        crm_standin_dir=tmp_path / "standin",
+    )
+
+
+def test_a_record_lost_on_the_way_to_the_table_fails_naming_source_and_table(
+    standin: StandinHandle, warehouse: Warehouse, tmp_path
+) -> None:
+    settings = _settings(tmp_path, warehouse, standin.crm_portals())
+
+    def run_losing_one_contact(pipeline, source):
+        source.resources["contacts"].add_filter(
+            lambda row: (row.get("branch"), row.get("id")) != ("astana", 5)
+        )
+        return pipeline.run(source)
+
+    with pytest.raises(UnbalancedTallyError) as error:
+        land_source("crm", settings, progress=None, run=run_losing_one_contact)
+
+    message = str(error.value)
+    assert "source 'crm'" in message and "raw_crm.contacts" in message
+    assert "missing 1, e.g. branch=astana id=5" in message
+
+
+def _port_nobody_listens_on() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _contacts_by_branch(warehouse: Warehouse) -> dict[str, int]:
+    return dict(
+        warehouse.rows("select branch, count(*) from raw_crm.contacts group by 1")
+    )
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner's CRM client retries as dlt's config says: once, without waiting."""
+    monkeypatch.setenv("SOURCES__CRM__MAX_RETRIES", "1")
+    monkeypatch.setenv("SOURCES__CRM__BACKOFF_SECONDS", "0.01")
+
+
+def test_a_portal_that_is_down_does_not_keep_the_other_branches_from_landing(
+    standin: StandinHandle,
+    warehouse: Warehouse,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    quick_retries: None,
+) -> None:
+    down = f"http://127.0.0.1:{_port_nobody_listens_on()}"
+    urls = {**standin.urls, "astana": down}
+    monkeypatch.setenv("C360_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("C360_WAREHOUSE", str(warehouse.path))
+    monkeypatch.setenv("C360_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("C360_CRM_WEBHOOK_TOKEN", TOKEN)
+    monkeypatch.setenv(
+        "C360_CRM_PORTALS", ",".join(f"{b}={u}" for b, u in urls.items())
+    )
+
+    assert main(["ingest", "--source", "crm"]) == 1
+
+    captured = capsys.readouterr()
+    assert _contacts_by_branch(warehouse) == {"almaty": 130, "shymkent": 10}
+    failure = next(line for line in captured.err.splitlines() if "crm failed" in line)
+    assert "portal astana" in failure and down in failure
+    assert "not landed from it this run: contacts, companies, deals" in failure
+    assert "almaty" not in failure and TOKEN not in captured.out + captured.err
+    assert "FAILED crm" in captured.out  # the summary says so too
+
+    # the portal is back: its records land, nobody else's twice
+    monkeypatch.setenv(
+        "C360_CRM_PORTALS", ",".join(f"{b}={u}" for b, u in standin.urls.items())
+    )
+    assert main(["ingest", "--source", "crm"]) == 0
+    assert _contacts_by_branch(warehouse) == BRANCH_SIZES
+    deals = warehouse.rows("select count(*) from raw_crm.deals")[0][0]
+    assert deals == _standin_counts(standin, DEAL)
+
+
+def test_a_portal_failing_every_request_is_named_and_read_again_next_run(
+    standin: StandinHandle, warehouse: Warehouse, tmp_path, quick_retries: None
+) -> None:
+    settings = _settings(tmp_path, warehouse, standin.crm_portals())
+    astana = standin.portal("astana")
+    astana.inject(*["http_500"] * 1_000)
+
+    with pytest.raises(PartlyLandedError) as failed:
+        land_source("crm", settings, progress=None)
+
+    report = failed.value.report
+    assert list(report.failures) == ["portal astana"]
+    assert "HTTP 500" in report.failures["portal astana"]
+    assert report.landed["contacts"] == 140
+    assert _contacts_by_branch(warehouse) == {"almaty": 130, "shymkent": 10}
+
+    astana.faults.clear()
+    again = land_source("crm", settings, progress=None)
+    assert again.failures == {}
+    assert again.landed["contacts"] == 60  # astana's, read from its start
+    assert _contacts_by_branch(warehouse) == BRANCH_SIZES
