@@ -25,11 +25,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run one SQL query against the warehouse (read-only) and print it",
         description=(
             "Run one select (or explain) against the warehouse, read-only, with no "
-            "access to files, the network or extensions, and print the result."
+            "access to files, the network or extensions, and print the result. It "
+            "reads what BI reads: the copy published at the end of the last "
+            "successful run (--working: the warehouse being built)."
         ),
     )
     query.add_argument("sql", help='e.g. "select count(*) from raw_crm.contacts"')
     query.add_argument("--max-rows", type=int, default=40)
+    query.add_argument(
+        "--working",
+        action="store_true",
+        help=(
+            "read the working warehouse the build writes, not the copy published"
+            " for BI at the end of the last successful run (fails while a run"
+            " holds it)"
+        ),
+    )
     query.set_defaults(handler=_query)
 
 
@@ -56,13 +67,31 @@ def checked_statement(connection: duckdb.DuckDBPyConnection, sql: str) -> str:
 
 def _query(args: argparse.Namespace) -> int:
     settings = load_settings()
-    if not settings.warehouse_path.exists():
+    path = settings.warehouse_path if args.working else settings.published_path
+    if not path.exists():
+        if args.working:
+            advice = "run `c360 run` first"
+        elif settings.warehouse_path.exists():
+            advice = (
+                "a run publishes it when it builds everything; until then query"
+                " the working warehouse with --working"
+            )
+        else:
+            advice = "run `c360 run` first"
+        what = "warehouse" if args.working else "published copy of the warehouse"
+        print(f"c360 query: no {what} at {path}: {advice}", file=sys.stderr)
+        return 2
+    try:
+        connection = open_for_reading(path)
+    except duckdb.IOException as error:
+        # only the working warehouse is ever locked: the build is writing it
         print(
-            f"c360: no warehouse at {settings.warehouse_path}: run `c360 run` first",
+            f"c360 query: cannot read {path} while a run writes it ({error});"
+            " query the published copy (without --working)",
             file=sys.stderr,
         )
-        return 2
-    with open_for_reading(settings.warehouse_path) as connection:
+        return 1
+    with connection:
         try:
             relation = connection.sql(checked_statement(connection, args.sql))
         except QueryRefused as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from datetime import datetime
 from pathlib import Path
 
 from c360.identity import IdentityCommandError, status_lines
@@ -37,6 +38,8 @@ def _run(args: argparse.Namespace) -> int:
     outcome = run_main_job(settings, selection=args.select)
     print()
     print(outcome.format())
+    if outcome.published is None:
+        print(not_published_line(settings))
     for line in _identity_status(settings):
         print(line)
     if not outcome.success:
@@ -48,6 +51,23 @@ def _run(args: argparse.Namespace) -> int:
     }
     print(next_steps(settings, time.monotonic() - started, absent))
     return 0
+
+
+def not_published_line(settings: Settings) -> str:
+    """What BI reads after a run that did not publish (failed, or a --select)."""
+    from customer360.warehouse_publish import published_at
+
+    path = _display_path(settings.published_path)
+    when = published_at(settings.published_path)
+    if when is None:
+        return (
+            "Not published for BI by this run, and no copy has been published yet"
+            f" ({path}): a run that builds everything publishes it."
+        )
+    return (
+        f"Not published for BI by this run: BI keeps reading {path}, published"
+        f" {datetime.fromtimestamp(when):%Y-%m-%d %H:%M}."
+    )
 
 
 def _identity_status(settings: Settings) -> list[str]:
@@ -63,6 +83,7 @@ def next_steps(
 ) -> str:
     """What to look at next; no query on a source the company does not have."""
     warehouse = _display_path(settings.warehouse_path)
+    published = _display_path(settings.published_path)
     queries = [
         '  c360 query "select customer_type, count(*) from marts.customer_360 '
         'group by 1"'
@@ -75,7 +96,8 @@ def next_steps(
         queries.append('  c360 query "select reason, file, line from raw_onec.rejects"')
     return "\n".join(
         [
-            f"Done in {seconds:.0f} s. The warehouse is {warehouse}.",
+            f"Done in {seconds:.0f} s. The warehouse is {warehouse}; BI tools open"
+            f" its read-only copy {published} (docs/marts.md).",
             "Next (after `source .venv/bin/activate`):",
             *queries,
             "  c360 identity evaluate   # matching accuracy against the demo's truth",

@@ -14,6 +14,9 @@ CONFIG_FILE_NAME = "c360.toml"
 SECRETS_FILE_NAME = ".secrets.toml"
 # each default is written here once; c360.toml and the environment override them
 DEFAULT_WAREHOUSE_PATH = "data/warehouse/customer360.duckdb"
+# the read-only copy BI tools open, published at the end of each successful run;
+# by default beside the warehouse, named after it
+PUBLISHED_SUFFIX = "_bi"
 DEFAULT_LANDING_DIR = "data/landing"
 DEFAULT_GROUND_TRUTH_DIR = "data/ground_truth"
 DEFAULT_CRM_STANDIN_DIR = "data/crm_standin"
@@ -62,6 +65,18 @@ class Settings:
     onec_branches: dict[str, str] = field(default_factory=dict, hash=False)
     # the identity matching's DuckDB memory ceiling; beyond it the join spills to disk
     identity_memory_limit: str = DEFAULT_IDENTITY_MEMORY_LIMIT
+    # the copy BI tools and readers open; None: beside the warehouse, "_bi" added
+    published_warehouse: Path | None = None
+
+    @property
+    def published_path(self) -> Path:
+        """Where the read-only BI copy of the warehouse is published."""
+        if self.published_warehouse is not None:
+            return self.published_warehouse
+        warehouse = self.warehouse_path
+        return warehouse.with_name(
+            f"{warehouse.stem}{PUBLISHED_SUFFIX}{warehouse.suffix or '.duckdb'}"
+        )
 
     @property
     def branches(self) -> tuple[str, ...]:
@@ -189,6 +204,12 @@ def load_settings(project_dir: Path | None = None) -> Settings:
         project_dir=root,
         warehouse_path=path_setting(
             "C360_WAREHOUSE", "warehouse", "path", DEFAULT_WAREHOUSE_PATH
+        ),
+        published_warehouse=(
+            path_setting("C360_PUBLISHED_WAREHOUSE", "warehouse", "published_path", "")
+            if env.get("C360_PUBLISHED_WAREHOUSE")
+            or config.get("warehouse", {}).get("published_path")
+            else None
         ),
         landing_dir=path_setting(
             "C360_LANDING_DIR", "landing", "dir", DEFAULT_LANDING_DIR

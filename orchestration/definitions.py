@@ -2,7 +2,7 @@
 
 `dagster dev` loads `defs` from here (see [tool.dagster] in pyproject.toml);
 `c360 run` and the tests call `build_definitions(settings)` for their own
-warehouse. Later domains (transform, quality, sync) add their definitions here.
+warehouse. Later domains (quality, sync) add their definitions here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from customer360.settings import Settings, load_settings
 from orchestration.ingest.definitions import ingest_definitions
 from orchestration.jobs import main_job, nightly_schedule
 from orchestration.progress import progress_logger
+from orchestration.publish.definitions import publish_definitions
 from orchestration.resources import Customer360Settings
 from orchestration.transform.definitions import transform_definitions
 
@@ -27,13 +28,18 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
                 project_dir=str(settings.project_dir),
                 warehouse_path=str(settings.warehouse_path),
                 landing_dir=str(settings.landing_dir),
+                published_path=str(settings.published_path),
             )
         },
         # "console" stays Dagster's default; `c360 run` selects "progress"
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )
+    transform = transform_definitions(settings)
     return Definitions.merge(
-        shared, ingest_definitions(settings), transform_definitions(settings)
+        shared,
+        ingest_definitions(settings),
+        transform,
+        publish_definitions(list(transform.assets or [])),
     )
 
 

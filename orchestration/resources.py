@@ -18,12 +18,16 @@ class Customer360Settings(ConfigurableResource):
     project_dir: str = ""
     warehouse_path: str = ""
     landing_dir: str = ""
+    # the BI copy; empty: [warehouse] published_path, else beside the warehouse
+    published_path: str = ""
 
     def load(self) -> Settings:
         settings = load_settings(self.project_dir or None)
         overrides = {}
         if self.warehouse_path:
             overrides["warehouse_path"] = _absolute(self.warehouse_path, settings)
+        if self.published_path:
+            overrides["published_warehouse"] = _absolute(self.published_path, settings)
         if self.landing_dir:
             overrides["landing_dir"] = _absolute(self.landing_dir, settings)
         return settings.__class__(**{**settings.__dict__, **overrides})

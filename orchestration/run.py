@@ -8,6 +8,9 @@ from dagster import AssetKey, AssetSelection, DagsterInstance
 
 from customer360.settings import Settings
 from orchestration.jobs import MAIN_JOB_NAME
+from orchestration.publish.assets import PUBLISHED_WAREHOUSE_KEY
+
+PUBLISHED_KEY = PUBLISHED_WAREHOUSE_KEY.to_user_string()
 
 
 @dataclass
@@ -22,9 +25,18 @@ class RunOutcome:
     assets: list[AssetOutcome] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def published(self) -> AssetOutcome | None:
+        """The BI copy's materialisation, when this run published one."""
+        return next((a for a in self.assets if a.key == PUBLISHED_KEY), None)
+
     def format(self) -> str:
         landed = [a for a in self.assets if a.key.startswith("raw_")]
-        built = [a for a in self.assets if not a.key.startswith("raw_")]
+        built = [
+            a
+            for a in self.assets
+            if not a.key.startswith("raw_") and a.key != PUBLISHED_KEY
+        ]
         lines = ["Landed"]
         lines.append(
             f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
@@ -66,6 +78,13 @@ class RunOutcome:
                 f"Built by dbt: {len(built)} models and seeds ("
                 + ", ".join(f"{layer} {n}" for layer, n in sorted(layers.items()))
                 + "), each with its tests"
+            )
+        if (published := self.published) is not None:
+            meta = published.metadata
+            lines.append(
+                f"Published for BI: {_text(meta.get('path'))} "
+                f"({_count(meta.get('tables'))} tables, "
+                f"{getattr(meta.get('size_mb'), 'value', '?')} MB)"
             )
         for step, message in self.failures:
             lines.append(f"  FAILED {step}: {message}")

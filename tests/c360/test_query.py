@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
 from c360.main import main
+from customer360.warehouse_publish import publish
 
 
 @pytest.fixture
@@ -21,6 +25,9 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         )
     monkeypatch.setenv("C360_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("C360_WAREHOUSE", str(path))
+    monkeypatch.delenv("C360_PUBLISHED_WAREHOUSE", raising=False)
+    # what the end of a successful run does: c360 query reads this copy
+    publish(path, tmp_path / "warehouse_bi.duckdb")
     return path
 
 
@@ -79,3 +86,55 @@ def test_anything_but_reading_the_warehouse_is_refused_clearly(
         assert connection.execute(
             "select count(*) from marts.customer_360"
         ).fetchone() == (1,)
+
+
+def test_it_reads_what_bi_reads_and_the_working_warehouse_when_asked(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the build has moved on since the last publish
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("insert into marts.customer_360 values ('per_000002', 9)")
+    sql = "select count(*) as customers from marts.customer_360"
+    assert main(["query", sql]) == 0
+    assert "│         1 │" in capsys.readouterr().out
+    assert main(["query", "--working", sql]) == 0
+    assert "│         2 │" in capsys.readouterr().out
+
+
+def test_a_run_writing_the_warehouse_does_not_block_the_query(
+    warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('holding',"
+            " flush=True); sys.stdin.readline()",
+            str(warehouse),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "holding"
+        assert main(["query", "select customer_id from marts.customer_360"]) == 0
+        assert "per_000001" in capsys.readouterr().out
+        # the working warehouse itself is the writer's until it is done
+        assert main(["query", "--working", "select 1"]) == 1
+        assert "while a run writes it" in capsys.readouterr().err
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_before_the_first_publish_it_says_how_to_read_the_working_warehouse(
+    warehouse: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "warehouse_bi.duckdb").unlink()
+    assert main(["query", "select 1"]) == 2
+    err = capsys.readouterr().err
+    assert "no published copy of the warehouse" in err
+    assert "--working" in err
+    assert main(["query", "--working", "select 42 as answer"]) == 0
+    assert "42" in capsys.readouterr().out

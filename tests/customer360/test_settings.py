@@ -30,6 +30,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "C360_PROJECT_DIR",
         "C360_ONEC_BRANCHES",
         "C360_IDENTITY_MEMORY_LIMIT",
+        "C360_PUBLISHED_WAREHOUSE",
     ):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "c360.toml").write_text(
@@ -47,6 +48,25 @@ def test_file_values_resolve_relative_to_the_project(project: Path) -> None:
     assert settings.landing_dir == project / "data" / "landing"
     assert [p.branch for p in settings.crm_portals] == ["almaty", "astana"]
     assert settings.portal("astana").user_id == 7
+
+
+def test_the_bi_copy_is_published_beside_the_warehouse_unless_set(
+    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert load_settings(project).published_path == project / "wh" / "c_bi.duckdb"
+    config = project / "c360.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'path = "wh/c.duckdb"\n',
+            'path = "wh/c.duckdb"\npublished_path = "bi/published.duckdb"\n',
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "moved.duckdb"))
+    # the file's own published_path stays where it says, wherever the warehouse is
+    assert load_settings(project).published_path == project / "bi" / "published.duckdb"
+    monkeypatch.setenv("C360_PUBLISHED_WAREHOUSE", str(tmp_path / "bi.duckdb"))
+    assert load_settings(project).published_path == tmp_path / "bi.duckdb"
 
 
 def test_environment_overrides_the_file(

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from c360.main import main
+from c360.run import not_published_line
 from customer360.settings import CrmPortal, Settings, load_settings
 from demo.generator import generate
 from demo.standins.bitrix24 import RateLimit, start_standin
@@ -150,20 +151,60 @@ def test_definitions_load_where_no_crm_token_is_set(tmp_path: Path) -> None:
     assert {("raw_crm", table) for table in LANDED_TABLES["raw_crm"]} <= keys
 
 
+# a BI tool: holds the published copy open, and opens it afresh again and again,
+# counting customers, until told to stop; prints every count it saw, or the error
+BI_READER = """
+import sys, time, pathlib, duckdb
+path, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+held = duckdb.connect(path, read_only=True)
+seen = []
+while not stop.exists():
+    try:
+        with duckdb.connect(path, read_only=True) as fresh:
+            seen.append(fresh.execute("select count(*) from marts.customer_360").fetchone()[0])
+    except Exception as error:
+        seen.append(repr(error))
+    time.sleep(0.2)
+seen.append(held.execute("select count(*) from marts.customer_360").fetchone()[0])
+print("\\n".join(map(str, seen)))
+"""
+
+
 def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
-    settings: Settings, capsys: pytest.CaptureFixture[str]
+    settings: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main(["run"]) == 0
     printed = capsys.readouterr().out
     assert "all assets materialised" in printed
     assert "raw_onec/invoices" in printed
+    assert f"Published for BI: {settings.published_path}" in printed
     first = _table_counts(settings.warehouse_path)
     for schema, tables in LANDED_TABLES.items():
         for table in tables:
             assert first[f"{schema}.{table}"] > 0, f"{schema}.{table} is empty"
+    with duckdb.connect(str(settings.published_path), read_only=True) as published:
+        (customers,) = published.execute(
+            "select count(*) from marts.customer_360"
+        ).fetchone()
+    assert customers > 0
 
-    outcome = run_main_job(settings)
+    # a BI tool reads the published copy across the whole second run: it blocks
+    # nothing, and is never refused nor shown a half-built warehouse
+    stop = tmp_path / "stop-reading"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", BI_READER, str(settings.published_path), str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        outcome = run_main_job(settings)
+    finally:
+        stop.touch()
+        seen, _ = reader.communicate(timeout=60)
     assert outcome.success
+    assert outcome.published is not None
+    assert len(seen.split()) > 10, seen
+    assert set(seen.split()) == {str(customers)}, seen
     landed = [asset for asset in outcome.assets if asset.key.startswith("raw_")]
     assert len(landed) == sum(len(t) for t in LANDED_TABLES.values())
     # dbt builds on what was landed, in the same run
@@ -189,8 +230,16 @@ def test_a_drifted_source_fails_its_asset_with_a_clear_message_and_others_land(
     lines[0] += b";" + "НовоеПоле".encode("cp1251")
     lines[1:] = [line + b";x" if line else line for line in lines[1:]]
     counterparties.write_bytes(b"\r\n".join(lines))
+    # yesterday's good copy, which BI must keep
+    with duckdb.connect(str(settings.published_path)) as yesterday:
+        yesterday.execute("create schema marts")
+        yesterday.execute("create table marts.customer_360 as select 'per_1' as id")
+    published_before = settings.published_path.read_bytes()
 
     outcome = run_main_job(settings)
+    assert outcome.published is None
+    assert settings.published_path.read_bytes() == published_before
+    assert "BI keeps reading" in not_published_line(settings)
     assert not outcome.success
     [(step, message)] = outcome.failures
     assert step == "land_onec"
