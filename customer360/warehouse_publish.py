@@ -118,7 +118,7 @@ def _flush(path: Path) -> None:
 
 
 def _flush_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
+    """Make the rename itself durable (a no-op where folders cannot be opened)."""
     try:
         descriptor = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -130,10 +130,7 @@ def _flush_folder(folder: Path) -> None:
 
 
 def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+    path.unlink(missing_ok=True)
 
 
 def published_at(published: Path) -> float | None:

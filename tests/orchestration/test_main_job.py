@@ -157,15 +157,16 @@ BI_READER = """
 import sys, time, pathlib, duckdb
 path, stop = sys.argv[1], pathlib.Path(sys.argv[2])
 held = duckdb.connect(path, read_only=True)
+count = "select count(*) from marts.customer_360"
 seen = []
 while not stop.exists():
     try:
         with duckdb.connect(path, read_only=True) as fresh:
-            seen.append(fresh.execute("select count(*) from marts.customer_360").fetchone()[0])
+            seen.append(fresh.execute(count).fetchone()[0])
     except Exception as error:
         seen.append(repr(error))
     time.sleep(0.2)
-seen.append(held.execute("select count(*) from marts.customer_360").fetchone()[0])
+seen.append(held.execute(count).fetchone()[0])
 print("\\n".join(map(str, seen)))
 """
 
