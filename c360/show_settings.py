@@ -35,6 +35,8 @@ def _settings(args: argparse.Namespace) -> int:
         for name, value in values.items():
             print(f"export {name}={shlex.quote(str(value))}")
         return 0
+    # where BI reads: shown, not exported, so that it keeps following the warehouse
+    values["C360_PUBLISHED_WAREHOUSE"] = str(settings.published_path)
     for name, value in values.items():
         print(f"{name:27} {value}")
     print(f"{'branches':27} {', '.join(settings.branches) or '(none)'}")

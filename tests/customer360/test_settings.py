@@ -154,6 +154,12 @@ def test_settings_exports_give_dbt_the_branches(
     assert dbt_environment(settings).items() <= exports.items()
     assert exports["C360_WAREHOUSE"] == str(project / "wh" / "c.duckdb")
     assert exports["C360_IDENTITY_MEMORY_LIMIT"] == "4GB"
+    # where BI reads is shown, but not pinned for a shell that moves the warehouse
+    assert "C360_PUBLISHED_WAREHOUSE" not in exports
+    assert main(["settings"]) == 0
+    assert f"C360_PUBLISHED_WAREHOUSE    {project / 'wh' / 'c_bi.duckdb'}" in (
+        capsys.readouterr().out
+    )
 
 
 def test_an_in_process_dbt_run_gets_the_settings_and_leaves_the_environment(
