@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from c360 import identity, ingest, query, run, show_settings
+from c360 import identity, ingest, query, run, show_settings, sync
 from customer360.settings import SettingsError
 
 # Each command module registers its own sub-commands through `register(subparsers)`;
@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     identity,  # c360 identity review|evaluate|train|models
     query,  # c360 query
     show_settings,  # c360 settings
+    sync,  # c360 sync
 )
 
 

@@ -67,6 +67,12 @@ class Settings:
     identity_memory_limit: str = DEFAULT_IDENTITY_MEMORY_LIMIT
     # the copy BI tools and readers open; None: beside the warehouse, "_bi" added
     published_warehouse: Path | None = None
+    # the CRM sync's mapping file; None: the one shipped in reverse_etl/
+    sync_mapping: Path | None = None
+    # each Bitrix24 portal's leaky bucket, mirrored by the sync: 50 draining 2 a
+    # second on standard plans, 250 and 5 on Enterprise
+    crm_rate_capacity: int = 50
+    crm_rate_drain_per_second: float = 2.0
 
     @property
     def published_path(self) -> Path:
@@ -162,6 +168,27 @@ def _identity_memory_limit(env: Mapping[str, str], config: dict) -> str:
     return value.strip()
 
 
+def _number(
+    env: Mapping[str, str],
+    config: dict,
+    variable: str,
+    section: str,
+    key: str,
+    default: float,
+    kind: type,
+):
+    raw = env.get(variable) or config.get(section, {}).get(key) or default
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value <= 0:
+        raise SettingsError(
+            f"{variable} / [{section}] {key}: expected a positive number, got {raw!r}"
+        )
+    return value
+
+
 def load_settings(project_dir: Path | None = None) -> Settings:
     """Defaults < c360.toml (or C360_CONFIG) < environment.
 
@@ -225,5 +252,22 @@ def load_settings(project_dir: Path | None = None) -> Settings:
             "C360_CRM_STANDIN_DIR", "crm", "standin_dir", DEFAULT_CRM_STANDIN_DIR
         ),
         onec_branches=_onec_branches(env, config),
+        sync_mapping=(
+            path_setting("C360_SYNC_MAPPING", "sync", "mapping", "")
+            if env.get("C360_SYNC_MAPPING") or config.get("sync", {}).get("mapping")
+            else None
+        ),
+        crm_rate_capacity=_number(
+            env, config, "C360_CRM_RATE_CAPACITY", "crm", "rate_capacity", 50, int
+        ),
+        crm_rate_drain_per_second=_number(
+            env,
+            config,
+            "C360_CRM_RATE_DRAIN",
+            "crm",
+            "rate_drain_per_second",
+            2.0,
+            float,
+        ),
         identity_memory_limit=_identity_memory_limit(env, config),
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import random
 import re
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -89,9 +91,13 @@ class Bitrix24Client:
     """Calls one portal's inbound webhook.
 
     The rate limit (503 QUERY_LIMIT_EXCEEDED) is waited out however long it takes
-    up to `max_rate_limit_wait`, because the bucket always drains; gateway errors,
-    dropped connections, timeouts and cut-short JSON are retried `max_retries`
-    times with exponential backoff; a refused token is raised at once.
+    up to `max_rate_limit_wait`, because the bucket always drains; so is a method
+    blocked for its operating time (429 OPERATION_TIME_LIMIT), until the moment the
+    portal last said its window resets; gateway errors, dropped connections,
+    timeouts and cut-short JSON are retried `max_retries` times with exponential
+    backoff and jitter (so that several clients do not retry in step); a refused
+    token is raised at once. `pace`, when given, is called before every request:
+    a client-side bucket that keeps the portal's from overflowing at all.
     """
 
     def __init__(
@@ -104,6 +110,7 @@ class Bitrix24Client:
         max_rate_limit_wait: float = 600.0,
         timeout: float = 60.0,
         session: requests.Session | None = None,
+        pace: Callable[[], object] | None = None,
     ) -> None:
         self.portal = portal
         self.max_retries = max_retries
@@ -113,8 +120,12 @@ class Bitrix24Client:
         self.max_rate_limit_wait = max_rate_limit_wait
         self.timeout = timeout
         self.session = session or requests.Session()
+        self.pace = pace
         self.requests_sent = 0
         self.rate_limited = 0
+        self.operation_time_limited = 0
+        # method -> the portal's `time.operating_reset_at` in its last answer
+        self._operating_reset_at: dict[str, float] = {}
 
     @property
     def masked_url(self) -> str:
@@ -156,16 +167,32 @@ class Bitrix24Client:
             problem = self._attempt(url, method, params, page)
             if isinstance(problem, dict):
                 return problem
-            if problem == "rate_limited":
-                self.rate_limited += 1
+            if problem in ("rate_limited", "operation_time_limit"):
                 if waited >= self.max_rate_limit_wait:
                     raise CrmRequestError(
-                        f"{self._where(method, page)}: still over the rate limit "
-                        f"after waiting {waited:.0f}s"
+                        f"{self._where(method, page)}: still over the "
+                        + (
+                            "rate limit"
+                            if problem == "rate_limited"
+                            else "method's operating-time limit"
+                        )
+                        + f" after waiting {waited:.0f}s"
                     )
-                # the bucket drains at 2 requests a second: a short wait is enough
-                time.sleep(self.rate_limit_wait)
-                waited += self.rate_limit_wait
+                if problem == "rate_limited":
+                    self.rate_limited += 1
+                    # the bucket drains at 2 requests a second: a short wait will do
+                    pause = self.rate_limit_wait
+                else:
+                    self.operation_time_limited += 1
+                    pause = self._operating_pause(method)
+                    log.warning(
+                        "%s: blocked for its operating time; paused %.0fs until"
+                        " the portal's window resets",
+                        self._where(method, page),
+                        pause,
+                    )
+                time.sleep(pause)
+                waited += pause
                 continue
             failures += 1
             if failures > self.max_retries:
@@ -173,9 +200,7 @@ class Bitrix24Client:
                     f"{self._where(method, page)}: failed {failures} times, "
                     f"last: {problem}"
                 )
-            delay = min(
-                self.backoff_seconds * 2 ** (failures - 1), self.max_backoff_seconds
-            )
+            delay = self._backoff(failures)
             log.warning(
                 "%s: %s; retry %d/%d in %.1fs",
                 self._where(method, page),
@@ -186,10 +211,33 @@ class Bitrix24Client:
             )
             time.sleep(delay)
 
+    def _backoff(self, failures: int) -> float:
+        """Exponential, capped, with full jitter."""
+        ceiling = min(
+            self.backoff_seconds * 2 ** (failures - 1), self.max_backoff_seconds
+        )
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _operating_pause(self, method: str) -> float:
+        """Seconds until the method's operating window resets, as last reported;
+        a minute when the portal never said (its window is ten)."""
+        reset_at = self._operating_reset_at.get(method)
+        if reset_at is None:
+            return 60.0
+        return min(max(reset_at - time.time(), 0.0) + 1.0, 600.0)
+
+    def _remember_operating(self, method: str, body: Mapping[str, Any]) -> None:
+        timing = body.get("time")
+        if isinstance(timing, dict) and timing.get("operating_reset_at"):
+            with contextlib.suppress(TypeError, ValueError):
+                self._operating_reset_at[method] = float(timing["operating_reset_at"])
+
     def _attempt(
         self, url: str, method: str, params: Mapping[str, Any], page: int | None
     ) -> dict[str, Any] | str:
         """The answer, or a short description of a retryable problem."""
+        if self.pace is not None:
+            self.pace()
         self.requests_sent += 1
         try:
             response = self.session.post(url, json=params, timeout=self.timeout)
@@ -216,8 +264,12 @@ class Bitrix24Client:
         code = str(body.get("error", "")) if isinstance(body, dict) else ""
         if response.status_code == 401 or code in _AUTH_ERRORS:
             raise self._auth_error(code or "HTTP 401")
+        if isinstance(body, dict):
+            self._remember_operating(method, body)
         if code == "QUERY_LIMIT_EXCEEDED":
             return "rate_limited"
+        if code == "OPERATION_TIME_LIMIT":
+            return "operation_time_limit"
         if response.status_code >= 500:
             return f"HTTP {response.status_code} {code}".strip()
         if not isinstance(body, dict):
@@ -280,11 +332,7 @@ class Bitrix24Client:
                 raise CrmRequestError(
                     f"{self._where(method, int(name[1:]))} (in batch): {error}"
                 )
-            time.sleep(
-                min(
-                    self.backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds
-                )
-            )
+            time.sleep(self._backoff(attempts))
         for start in starts:
             records = results[f"p{start}"]
             if not isinstance(records, list):

@@ -1,0 +1,263 @@
+"""Bitrix24: one portal per branch, `batch` calls of up to 50 updates.
+
+What bites, and what this does about it:
+- in `crm.contact.update` a PHONE or EMAIL item without its `ID` is *added* as a
+  new value, so the golden phone is only ever written to a record that has none,
+  and that is read back from the portal right before the write (`crm.*.get`), so
+  a write repeated after a crash or a lost answer cannot add it twice;
+- unknown fields are ignored without an error, so the mapping is checked against
+  `crm.*.fields` first and the sync's own fields created with `userfield.add`;
+- a batch answers per command: `result` for those applied, `result_error` for
+  the others, so one bad record never fails its 49 neighbours;
+- the portal's leaky bucket (50, draining 2 a second) is mirrored client-side,
+  503 QUERY_LIMIT_EXCEEDED, 5xx, timeouts and dropped connections are retried
+  with backoff and jitter, and 429 OPERATION_TIME_LIMIT pauses until the portal
+  says the method's window resets (pipelines.crm.helpers.Bitrix24Client).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from customer360.settings import CrmPortal
+from pipelines.crm.helpers import (
+    Bitrix24Client,
+    CrmAuthError,
+    CrmRequestError,
+    php_query,
+)
+from reverse_etl.destinations import (
+    DestinationError,
+    RecordResult,
+    RecordUpdate,
+    TargetUnavailable,
+)
+from reverse_etl.mapping import CrmField, FieldMapping
+from reverse_etl.pacing import BucketLimit, LeakyBucket
+
+BATCH_SIZE = 50  # Bitrix24 refuses a batch of more commands
+# Bitrix24's field types (crm.*.fields `type`) in the mapping's words
+_TYPES = {
+    "string": "string",
+    "char": "string",
+    "text": "string",
+    "enumeration": "string",
+    "double": "double",
+    "money": "double",
+    "integer": "integer",
+    "boolean": "boolean",
+    "date": "datetime",
+    "datetime": "datetime",
+    "crm_multifield": "multi",
+}
+# and the mapping's types as userfield.add's USER_TYPE_ID
+_USER_TYPE_ID = {
+    "string": "string",
+    "double": "double",
+    "integer": "integer",
+    "boolean": "boolean",
+    "datetime": "datetime",
+}
+_PREFIX = "UF_CRM_"
+_MULTI_FIELD_TYPE = {"PHONE": "WORK", "EMAIL": "WORK"}
+
+
+class Bitrix24Destination:
+    name = "bitrix24"
+    batch_size = BATCH_SIZE
+
+    def __init__(
+        self,
+        portals: Sequence[CrmPortal],
+        limit: BucketLimit | None = None,
+        max_retries: int = 5,
+        backoff_seconds: float = 0.5,
+        timeout: float = 60.0,
+    ) -> None:
+        self._clients: dict[str, Bitrix24Client] = {}
+        for portal in portals:
+            bucket = LeakyBucket(limit or BucketLimit())
+            self._clients[portal.branch] = Bitrix24Client(
+                portal,
+                max_retries=max_retries,
+                backoff_seconds=backoff_seconds,
+                timeout=timeout,
+                pace=bucket.acquire,
+            )
+
+    def targets(self) -> Sequence[str]:
+        return list(self._clients)
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(client.requests_sent for client in self._clients.values())
+
+    def _call(
+        self, target: str, method: str, params: Mapping[str, Any], retry: bool = True
+    ) -> Any:
+        client = self._clients[target]
+        retries = client.max_retries
+        if not retry:
+            client.max_retries = 0
+        try:
+            return client.call(method, params)["result"]
+        except CrmAuthError as error:
+            raise DestinationError(str(error)) from error
+        except CrmRequestError as error:
+            raise TargetUnavailable(str(error)) from error
+        finally:
+            client.max_retries = retries
+
+    def fields(self, target: str, entity_type: str) -> Mapping[str, CrmField]:
+        described = self._call(target, f"crm.{entity_type}.fields", {})
+        return {
+            name: CrmField(
+                name=name,
+                type=_TYPES.get(str(spec.get("type")), str(spec.get("type"))),
+                read_only=bool(spec.get("isReadOnly")),
+            )
+            for name, spec in described.items()
+        }
+
+    def create_field(self, target: str, entity_type: str, mapped: FieldMapping) -> None:
+        if not mapped.field.startswith(_PREFIX):
+            raise DestinationError(
+                f"{mapped.where}: {mapped.field} cannot be created: the sync's own"
+                f" Bitrix24 fields are named {_PREFIX}..."
+            )
+        if mapped.field in self.fields(target, entity_type):
+            return  # made by an earlier run, or by hand: never twice
+        self._call(
+            target,
+            f"crm.{entity_type}.userfield.add",
+            {
+                "fields": {
+                    "FIELD_NAME": mapped.field.removeprefix(_PREFIX),
+                    "USER_TYPE_ID": _USER_TYPE_ID[mapped.type],
+                    "XML_ID": mapped.field,
+                    "EDIT_FORM_LABEL": mapped.label,
+                    "LIST_COLUMN_LABEL": mapped.label,
+                    "MULTIPLE": "N",
+                    "MANDATORY": "N",
+                }
+            },
+        )
+
+    def send(self, target: str, updates: Sequence[RecordUpdate]) -> list[RecordResult]:
+        if len(updates) > BATCH_SIZE:
+            raise ValueError(
+                f"at most {BATCH_SIZE} updates a batch, got {len(updates)}"
+            )
+        if not updates:
+            return []
+        [entity_type] = {update.entity_type for update in updates}
+        fills = any(update.fills for update in updates)
+        failures = 0
+        while True:
+            try:
+                answer = self._send_once(target, entity_type, updates, retry=not fills)
+                break
+            except TargetUnavailable:
+                # a lost answer may hide a phone already added: read back again
+                # before each new attempt instead of repeating the same write
+                failures += 1
+                if not fills or failures > self._clients[target].max_retries:
+                    raise
+                time.sleep(self._clients[target]._backoff(failures))
+        applied = answer.get("result") or {}
+        errors = answer.get("result_error") or {}
+        results = []
+        for update in updates:
+            key = f"r{update.crm_id}"
+            if key in errors:
+                results.append(RecordResult(update.crm_id, False, _reason(errors[key])))
+            elif applied.get(key) in (True, "true", 1):
+                results.append(RecordResult(update.crm_id, True))
+            else:
+                results.append(
+                    RecordResult(
+                        update.crm_id, False, f"no result for {key}: {applied.get(key)}"
+                    )
+                )
+        return results
+
+    def _send_once(
+        self,
+        target: str,
+        entity_type: str,
+        updates: Sequence[RecordUpdate],
+        retry: bool,
+    ) -> dict[str, Any]:
+        filled = self._still_empty(target, entity_type, updates)
+        commands = {
+            f"r{update.crm_id}": f"crm.{entity_type}.update?"
+            + php_query(
+                {
+                    "id": update.crm_id,
+                    "fields": _fields(update, filled.get(update.crm_id, {})),
+                    # a sync is not news: no feed entry per record
+                    "params": {"REGISTER_SONET_EVENT": "N"},
+                }
+            )
+            for update in updates
+        }
+        return self._call(target, "batch", {"halt": 0, "cmd": commands}, retry=retry)
+
+    def _still_empty(
+        self, target: str, entity_type: str, updates: Sequence[RecordUpdate]
+    ) -> dict[int, dict[str, Any]]:
+        """The fills still to write, per record: read back right before writing, so
+        that a value typed since the last ingest, or written by an earlier attempt
+        whose answer was lost, is never added to."""
+        wanting = [update for update in updates if update.fills]
+        if not wanting:
+            return {}
+        commands = {
+            f"g{update.crm_id}": f"crm.{entity_type}.get?id={update.crm_id}"
+            for update in wanting
+        }
+        answer = self._call(target, "batch", {"halt": 0, "cmd": commands})
+        records = answer.get("result") or {}
+        filled = {}
+        for update in wanting:
+            record = records.get(f"g{update.crm_id}")
+            if not isinstance(record, dict):
+                continue  # gone: the update itself will say so
+            filled[update.crm_id] = {
+                field: value
+                for field, value in update.fills.items()
+                if _is_empty(record.get(field))
+            }
+        return filled
+
+
+def _fields(update: RecordUpdate, fills: Mapping[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        name: "" if value is None else value for name, value in update.values.items()
+    }
+    for name, value in fills.items():
+        if name in _MULTI_FIELD_TYPE:
+            # no ID: added as the record's first value (it had none, just read)
+            fields[name] = [{"VALUE": value, "VALUE_TYPE": _MULTI_FIELD_TYPE[name]}]
+        else:
+            fields[name] = value
+    return fields
+
+
+def _is_empty(value: Any) -> bool:
+    if isinstance(value, list):
+        return not any(
+            isinstance(item, dict) and str(item.get("VALUE") or "").strip()
+            for item in value
+        )
+    return value is None or str(value).strip() == ""
+
+
+def _reason(error: Any) -> str:
+    if isinstance(error, dict):
+        code = error.get("error", "")
+        description = error.get("error_description", "")
+        return f"{code}: {description}".strip(": ") or str(error)
+    return str(error)
