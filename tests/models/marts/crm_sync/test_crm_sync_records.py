@@ -11,7 +11,8 @@ def test_every_placed_crm_record_has_one_row(built_company: BuiltCompany) -> Non
         " (select count(*) from staging.stg_crm__contacts)"
         " + (select count(*) from staging.stg_crm__companies),"
         " (select count(*) from intermediate.int_record_customer_ids"
-        "  where record_key like 'crm:contacts:%' or record_key like 'crm:companies:%'),"
+        "  where record_key like 'crm:contacts:%'"
+        "  or record_key like 'crm:companies:%'),"
         " count(*) from marts.crm_sync_records"
     )
     assert rows == placed > 0
