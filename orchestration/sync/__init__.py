@@ -1,0 +1,1 @@
+"""The sync domain: the golden record written back to the CRMs."""
