@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dagster import AssetKey, AssetSelection, DagsterInstance
 
 from customer360.settings import Settings
+from customer360.warehouse_lock import warehouse_in_use
 from orchestration.jobs import MAIN_JOB_NAME
 
 
@@ -130,9 +131,15 @@ def run_main_job(settings: Settings, selection: list[str] | None = None) -> RunO
 def _root_message(error) -> str:
     """The innermost user-facing message: our errors, not Dagster's wrappers."""
     message = error.message.strip() if error else "unknown error"
+    in_use = warehouse_in_use(message)
     while error is not None and error.cause is not None:
         error = error.cause
         message = error.message.strip()
+        in_use = in_use or warehouse_in_use(message)
+    if in_use is not None:
+        # DuckDB's refusal, perhaps inside dlt's guess at credentials or the
+        # network: say who holds the warehouse instead
+        return str(in_use)
     if error is not None and error.cls_name == "Failure":
         # raised on purpose with a message for the reader (a source that landed
         # only in part): Dagster's class name before it says nothing more

@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -198,3 +198,27 @@ def test_a_drifted_source_fails_its_asset_with_a_clear_message_and_others_land(
     landed = {asset.key for asset in outcome.assets}
     assert {"raw_crm/contacts", "raw_telephony/calls", "raw_support/tickets"} <= landed
     assert "raw_onec/counterparties" not in landed
+
+
+def test_a_warehouse_taken_before_the_landing_fails_each_step_naming_the_holder(
+    settings: Settings,
+    warehouse_held_by_another_process: Callable[[Path], subprocess.Popen[str]],
+) -> None:
+    """The run itself (Dagster, a schedule), past `c360 run`'s own check: each step's
+    failure names the holder, not DuckDB's or dlt's words for it."""
+    holder = warehouse_held_by_another_process(settings.warehouse_path)
+
+    outcome = run_main_job(settings, selection=["group:landing"])
+
+    assert not outcome.success
+    assert {step for step, _ in outcome.failures} == {
+        "land_crm",
+        "land_onec",
+        "land_telephony",
+        "land_support",
+    }
+    for _, message in outcome.failures:
+        assert message.startswith(
+            f"the warehouse {settings.warehouse_path} is in use by another process,"
+            f" PID {holder.pid} ("
+        )
