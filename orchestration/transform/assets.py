@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.settings import Settings
+from orchestration.dbt_child import started_by_this_process
 from orchestration.resources import Customer360Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -27,9 +28,11 @@ class LayeredTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "transform"
 
 
-# the dbt installed beside this Python, so `.venv/bin/c360` works without the
-# virtual environment activated (PATH may not hold it)
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# dbt through `c360-dbt-child` (orchestration/dbt_child.py), so that a build dies
+# with a run that is killed instead of holding the warehouse; both installed beside
+# this Python, so `.venv/bin/c360` works without the virtual environment activated
+# (PATH may not hold it)
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "c360-dbt-child")
 
 
 def dbt_project() -> DbtProject:
@@ -51,7 +54,7 @@ def _parse_once(settings: Settings) -> None:
     global _parsed_in_this_process
     if _parsed_in_this_process and dbt_project().manifest_path.exists():
         return
-    with environment_for_dbt(settings):
+    with environment_for_dbt(settings), started_by_this_process():
         dbt_cli().cli(
             ["parse", "--quiet", "--vars", dbt_vars(settings)], target_path=DBT_TARGET
         ).wait()
@@ -72,7 +75,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings
     ):
         settings = c360.load()
-        with environment_for_dbt(settings):
+        with environment_for_dbt(settings), started_by_this_process():
             yield from dbt.cli(
                 ["build", "--vars", dbt_vars(settings)], context=context
             ).stream()
