@@ -20,6 +20,8 @@ class AssetOutcome:
 @dataclass
 class RunOutcome:
     success: bool
+    # Dagster's; the build's artefacts are in target/runs/<run_id>
+    run_id: str = ""
     assets: list[AssetOutcome] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -112,7 +114,7 @@ def run_main_job(settings: Settings, selection: list[str] | None = None) -> RunO
                 else None
             ),
         )
-        outcome = RunOutcome(success=result.success)
+        outcome = RunOutcome(success=result.success, run_id=result.run_id)
         for event in result.all_events:
             if event.is_step_materialization:
                 materialization = event.step_materialization_data.materialization

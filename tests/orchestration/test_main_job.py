@@ -19,6 +19,7 @@ from demo.standins.bitrix24 import RateLimit, start_standin
 from orchestration.definitions import build_definitions
 from orchestration.jobs import MAIN_JOB_NAME
 from orchestration.run import run_main_job
+from orchestration.transform.assets import KEEP_RUN_TARGETS, RUN_TARGETS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TOKEN = "test-webhook-token"
@@ -164,6 +165,11 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
 
     outcome = run_main_job(settings)
     assert outcome.success
+    # the build's artefacts under the run's id, where someone debugging it looks,
+    # and only the last few runs' of them
+    assert (RUN_TARGETS / outcome.run_id / "run_results.json").is_file()
+    assert len(list(RUN_TARGETS.iterdir())) <= KEEP_RUN_TARGETS
+    assert not list(RUN_TARGETS.parent.glob("customer360_dbt-*"))
     landed = [asset for asset in outcome.assets if asset.key.startswith("raw_")]
     assert len(landed) == sum(len(t) for t in LANDED_TABLES.values())
     # dbt builds on what was landed, in the same run
