@@ -14,6 +14,7 @@ from typing import Any
 from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.identity.features import ENTITY_TYPES
 from customer360.settings import Settings, load_settings
+from customer360.warehouse_lock import warehouse_in_use
 
 DECISIONS_TABLE = "review.identity_decisions"
 REVIEW_QUEUE = "intermediate.int_identity_review_queue"
@@ -54,8 +55,10 @@ def _connect(settings: Settings) -> Any:
     try:
         return duckdb.connect(str(path))
     except duckdb.IOException as error:
+        if (in_use := warehouse_in_use(str(error))) is not None:
+            raise in_use from error  # c360 says who holds it and exits 75
         raise IdentityCommandError(
-            f"cannot open the warehouse {path} (is a dbt build running?): {error}"
+            f"cannot open the warehouse {path}: {error}"
         ) from error
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from customer360.settings import load_settings
+from customer360.warehouse_lock import ensure_writable
 from pipelines.landing_sources import SOURCES
 
 
@@ -13,6 +14,7 @@ def _ingest(args: argparse.Namespace) -> int:
     from pipelines.ingest import run_ingest
 
     settings = load_settings()
+    ensure_writable(settings.warehouse_path)
     report = run_ingest(settings, args.source or None, progress=print)
     print()
     print(report.format())

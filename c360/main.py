@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
+
 from c360 import identity, ingest, query, run, show_settings, sync
 from customer360.settings import SettingsError
+from customer360.warehouse_lock import WarehouseInUse, warehouse_in_use
+
+# sysexits.h's EX_TEMPFAIL: the warehouse is busy, the same command will work later
+# (a scheduler or a shell loop can tell "try again" from a failure by it)
+EXIT_WAREHOUSE_IN_USE = 75
 
 # Each command module registers its own sub-commands through `register(subparsers)`;
 # each parser sets `handler`. The demo's commands are `c360-demo` (demo/cli.py).
@@ -37,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     """Parse `argv` and run the chosen command's handler: its exit code, or 2 with
-    one line on a settings error, 130 on Ctrl-C. `c360-demo` runs its commands
-    through this too."""
+    one line on a settings error, 75 with one line when another process holds the
+    warehouse, 130 on Ctrl-C. `c360-demo` runs its commands through this too."""
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -48,6 +55,15 @@ def run_command(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     except SettingsError as error:
         print(f"{parser.prog}: settings: {error}", file=sys.stderr)
         return 2
+    except WarehouseInUse as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return EXIT_WAREHOUSE_IN_USE
+    except duckdb.IOException as error:
+        # a process that took the warehouse after the command's own check
+        if (in_use := warehouse_in_use(str(error))) is None:
+            raise
+        print(f"{parser.prog}: {in_use}", file=sys.stderr)
+        return EXIT_WAREHOUSE_IN_USE
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
         return 130

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from c360.identity import IdentityCommandError, status_lines
 from customer360.settings import Settings, load_settings
+from customer360.warehouse_lock import ensure_writable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,10 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    # before Dagster loads and dbt parses: a warehouse in use is said in a second,
+    # not by every landing step failing
+    ensure_writable(settings.warehouse_path)
+
     # imported when run, not when `c360 --help` is: Dagster takes seconds to load
     from orchestration.run import run_main_job
 
-    settings = load_settings()
     started = time.monotonic()
     outcome = run_main_job(settings, selection=args.select)
     print()

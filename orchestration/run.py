@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dagster import AssetKey, AssetSelection, DagsterInstance
 
 from customer360.settings import Settings
+from customer360.warehouse_lock import warehouse_in_use
 from orchestration.jobs import MAIN_JOB_NAME
 from orchestration.publish.assets import PUBLISHED_WAREHOUSE_KEY
 
@@ -22,6 +23,8 @@ class AssetOutcome:
 @dataclass
 class RunOutcome:
     success: bool
+    # Dagster's; the build's artefacts are in target/runs/<run_id>
+    run_id: str = ""
     assets: list[AssetOutcome] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -130,7 +133,7 @@ def run_main_job(settings: Settings, selection: list[str] | None = None) -> RunO
                 else None
             ),
         )
-        outcome = RunOutcome(success=result.success)
+        outcome = RunOutcome(success=result.success, run_id=result.run_id)
         for event in result.all_events:
             if event.is_step_materialization:
                 materialization = event.step_materialization_data.materialization
@@ -149,9 +152,15 @@ def run_main_job(settings: Settings, selection: list[str] | None = None) -> RunO
 def _root_message(error) -> str:
     """The innermost user-facing message: our errors, not Dagster's wrappers."""
     message = error.message.strip() if error else "unknown error"
+    in_use = warehouse_in_use(message)
     while error is not None and error.cause is not None:
         error = error.cause
         message = error.message.strip()
+        in_use = in_use or warehouse_in_use(message)
+    if in_use is not None:
+        # DuckDB's refusal, perhaps inside dlt's guess at credentials or the
+        # network: say who holds the warehouse instead
+        return str(in_use)
     if error is not None and error.cls_name == "Failure":
         # raised on purpose with a message for the reader (a source that landed
         # only in part): Dagster's class name before it says nothing more

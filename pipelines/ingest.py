@@ -15,6 +15,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from customer360.settings import Settings, SettingsError
+from customer360.warehouse_lock import warehouse_in_use
 from pipelines.common.contracts import SchemaDriftError
 from pipelines.common.destination import dataset_name, make_pipeline
 from pipelines.common.rejects import REJECTS_TABLE
@@ -254,11 +255,15 @@ def _causes(error: BaseException) -> list[BaseException]:
 
 
 def explain_failure(source: str, error: PipelineStepFailed) -> BaseException:
-    """A clear error for a failed dlt step; drift and settings errors as they are."""
+    """A clear error for a failed dlt step; drift and settings errors as they are,
+    and a warehouse held by another process as that, not as dlt's guess at
+    credentials or the internet connection."""
     chain = _causes(error)
     for cause in chain:
         if isinstance(cause, SchemaDriftError | SettingsError):
             return cause
+        if (in_use := warehouse_in_use(str(cause))) is not None:
+            return in_use
     root = chain[-1]
     first_lines = "\n".join(str(root).strip().splitlines()[:3])
     return IngestError(
@@ -528,9 +533,11 @@ def run_ingest(
             if progress:
                 progress(f"{name}: FAILED: {error}")
         except Exception as error:  # noqa: BLE001 - one source's failure is reported, not fatal
-            report.failures[name] = str(error)
+            # DuckDB's own refusal of a held warehouse, said as who holds it
+            message = str(warehouse_in_use(str(error)) or error)
+            report.failures[name] = message
             if progress:
-                progress(f"{name}: FAILED: {error}")
+                progress(f"{name}: FAILED: {message}")
     report.warehouse_rows = warehouse_row_counts(
         settings.warehouse_path, [dataset_name(name) for name in names]
     )

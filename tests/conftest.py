@@ -1,7 +1,10 @@
-"""Fixtures shared by the test folders: one generated company, landed and built."""
+"""Fixtures shared by the test folders: a company landed and built, a held warehouse."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,3 +46,37 @@ def c360_on(monkeypatch: pytest.MonkeyPatch):
         )
 
     return point
+
+
+@pytest.fixture
+def warehouse_held_by_another_process() -> Iterator[
+    Callable[[Path], subprocess.Popen[str]]
+]:
+    """Start a process that opens a warehouse read-write and keeps it open.
+
+    What a leftover run, a notebook or a BI tool does to the next `c360 run`.
+    """
+    holders: list[subprocess.Popen[str]] = []
+
+    def hold(warehouse: Path) -> subprocess.Popen[str]:
+        warehouse.parent.mkdir(parents=True, exist_ok=True)
+        holder = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+                " print('ready', flush=True); time.sleep(120)",
+                str(warehouse),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        return holder
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+        holder.wait()

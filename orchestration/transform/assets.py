@@ -1,5 +1,6 @@
 """dbt models, seeds and tests as Dagster assets, built by `dbt build`."""
 
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,11 +11,18 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.settings import Settings
+from orchestration.dbt_child import started_by_this_process
 from orchestration.resources import Customer360Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Dagster's own target folder, so that its parse never races a developer's dbt run
 DBT_TARGET = PROJECT_DIR / "target" / "dagster"
+# each run's build artefacts (run_results.json, dbt.log, manifest, compiled SQL), in
+# target/runs/<Dagster run id>
+RUN_TARGETS = PROJECT_DIR / "target" / "runs"
+# the last few runs' run_results.json and dbt.log are what someone looks at when a run
+# failed or built something odd; older ones only fill the disk (about 30 MB a run)
+KEEP_RUN_TARGETS = 3
 
 
 class LayeredTranslator(DagsterDbtTranslator):
@@ -27,9 +35,11 @@ class LayeredTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "transform"
 
 
-# the dbt installed beside this Python, so `.venv/bin/c360` works without the
-# virtual environment activated (PATH may not hold it)
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# dbt through `c360-dbt-child` (orchestration/dbt_child.py), so that a build dies
+# with a run that is killed instead of holding the warehouse; both installed beside
+# this Python, so `.venv/bin/c360` works without the virtual environment activated
+# (PATH may not hold it)
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "c360-dbt-child")
 
 
 def dbt_project() -> DbtProject:
@@ -42,6 +52,37 @@ def dbt_cli() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)
 
 
+def run_target(run_id: str, run_targets: Path = RUN_TARGETS) -> Path:
+    """This run's dbt target folder, made now; older runs' beyond the last
+    KEEP_RUN_TARGETS (this one counted) are removed."""
+    target = run_targets / run_id
+    target.mkdir(parents=True, exist_ok=True)
+    prune_run_targets(run_targets, KEEP_RUN_TARGETS - 1, spare=target)
+    # dagster-dbt's own per-run folders (target/<op>-<run>-<random>), from before
+    # builds were given theirs here: one per run, never removed
+    for unnamed in run_targets.parent.glob("customer360_dbt-*"):
+        shutil.rmtree(unnamed, ignore_errors=True)
+    return target
+
+
+def prune_run_targets(
+    run_targets: Path, keep: int, spare: Path | None = None
+) -> list[Path]:
+    """Remove all but the `keep` newest run folders (by modification time) besides
+    `spare`; what was removed, oldest first."""
+    if not run_targets.is_dir():
+        return []
+    folders = sorted(
+        (f for f in run_targets.iterdir() if f.is_dir() and f != spare),
+        key=lambda folder: folder.stat().st_mtime,
+    )
+    removed = folders[: max(len(folders) - keep, 0)]
+    for folder in removed:
+        # a folder another process removes at the same moment is fine
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
 _parsed_in_this_process = False
 
 
@@ -51,7 +92,7 @@ def _parse_once(settings: Settings) -> None:
     global _parsed_in_this_process
     if _parsed_in_this_process and dbt_project().manifest_path.exists():
         return
-    with environment_for_dbt(settings):
+    with environment_for_dbt(settings), started_by_this_process():
         dbt_cli().cli(
             ["parse", "--quiet", "--vars", dbt_vars(settings)], target_path=DBT_TARGET
         ).wait()
@@ -72,9 +113,11 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings
     ):
         settings = c360.load()
-        with environment_for_dbt(settings):
+        with environment_for_dbt(settings), started_by_this_process():
             yield from dbt.cli(
-                ["build", "--vars", dbt_vars(settings)], context=context
+                ["build", "--vars", dbt_vars(settings)],
+                context=context,
+                target_path=run_target(context.run.run_id),
             ).stream()
 
     return [customer360_dbt]

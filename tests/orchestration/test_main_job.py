@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,7 @@ from demo.standins.bitrix24 import RateLimit, start_standin
 from orchestration.definitions import build_definitions
 from orchestration.jobs import MAIN_JOB_NAME
 from orchestration.run import run_main_job
+from orchestration.transform.assets import KEEP_RUN_TARGETS, RUN_TARGETS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TOKEN = "test-webhook-token"
@@ -206,6 +207,11 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
     assert outcome.published is not None
     assert len(seen.split()) > 10, seen
     assert set(seen.split()) == {str(customers)}, seen
+    # the build's artefacts under the run's id, where someone debugging it looks,
+    # and only the last few runs' of them
+    assert (RUN_TARGETS / outcome.run_id / "run_results.json").is_file()
+    assert len(list(RUN_TARGETS.iterdir())) <= KEEP_RUN_TARGETS
+    assert not list(RUN_TARGETS.parent.glob("customer360_dbt-*"))
     landed = [asset for asset in outcome.assets if asset.key.startswith("raw_")]
     assert len(landed) == sum(len(t) for t in LANDED_TABLES.values())
     # dbt builds on what was landed, in the same run
@@ -248,3 +254,27 @@ def test_a_drifted_source_fails_its_asset_with_a_clear_message_and_others_land(
     landed = {asset.key for asset in outcome.assets}
     assert {"raw_crm/contacts", "raw_telephony/calls", "raw_support/tickets"} <= landed
     assert "raw_onec/counterparties" not in landed
+
+
+def test_a_warehouse_taken_before_the_landing_fails_each_step_naming_the_holder(
+    settings: Settings,
+    warehouse_held_by_another_process: Callable[[Path], subprocess.Popen[str]],
+) -> None:
+    """The run itself (Dagster, a schedule), past `c360 run`'s own check: each step's
+    failure names the holder, not DuckDB's or dlt's words for it."""
+    holder = warehouse_held_by_another_process(settings.warehouse_path)
+
+    outcome = run_main_job(settings, selection=["group:landing"])
+
+    assert not outcome.success
+    assert {step for step, _ in outcome.failures} == {
+        "land_crm",
+        "land_onec",
+        "land_telephony",
+        "land_support",
+    }
+    for _, message in outcome.failures:
+        assert message.startswith(
+            f"the warehouse {settings.warehouse_path} is in use by another process,"
+            f" PID {holder.pid} ("
+        )

@@ -15,7 +15,13 @@ from file_landing_builders import (
 )
 
 from c360.main import main
-from pipelines.ingest import UnbalancedTallyError, land_source, run_ingest
+from customer360.warehouse_lock import WarehouseInUse
+from pipelines.ingest import (
+    UnbalancedTallyError,
+    land_source,
+    run_ingest,
+    run_with_dlt,
+)
 
 FILE_SOURCES = ["onec", "telephony", "support"]
 
@@ -76,6 +82,33 @@ def test_a_failing_source_is_reported_and_the_others_still_land(landing, setting
     assert [r.source for r in report.sources] == ["telephony", "support"]
     assert report.warehouse_rows["raw_support.tickets"] == 1
     assert "FAILED onec: schema drift" in report.format()
+
+
+def test_a_warehouse_taken_during_a_load_is_named_not_blamed_on_credentials(
+    landing, settings, warehouse, warehouse_held_by_another_process
+):
+    """dlt says a refused connection may be credentials or the internet; a DuckDB
+    file held by another process is neither, and the failure names the holder."""
+    write_one_of_each(landing)
+    holders = []
+
+    def load_after_another_process_took_the_warehouse(pipeline, source):
+        # the first load: dlt's own connection is the first to open the file
+        holders.append(warehouse_held_by_another_process(warehouse))
+        return run_with_dlt(pipeline, source)
+
+    with pytest.raises(WarehouseInUse) as failed:
+        land_source(
+            "telephony",
+            settings,
+            progress=None,
+            run=load_after_another_process_took_the_warehouse,
+        )
+
+    [holder] = holders
+    message = str(failed.value)
+    assert f"in use by another process, PID {holder.pid} (" in message
+    assert "credentials" not in message and "internet" not in message
 
 
 @pytest.fixture
