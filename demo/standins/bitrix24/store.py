@@ -203,6 +203,8 @@ class PortalStore:
                 else:
                     self._db.execute(f"rollback to level{level}")
                     self._db.execute(f"release level{level}")
+                # a definition read inside may have been undone with it
+                self._user_field_cache.clear()
                 raise
             else:
                 if level == 0:
