@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from customer360.settings import Settings, SettingsError, load_settings
 from demo.standins.bitrix24.faults import FaultConfig
+from demo.standins.bitrix24.operating import OperatingLimit
 from demo.standins.bitrix24.ratelimit import RateLimit
 from demo.standins.bitrix24.server import (
     open_store,
@@ -46,6 +47,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--rate-limit-capacity", type=float, default=50)
     serve.add_argument(
         "--rate-limit-drain", type=float, default=2.0, help="requests a second"
+    )
+    serve.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="lift the request rate limit (benchmarks)",
+    )
+    serve.add_argument(
+        "--operating-limit",
+        type=float,
+        default=480.0,
+        help="seconds of one method's execution within the window before it is "
+        "blocked (429 OPERATION_TIME_LIMIT); inf: never",
+    )
+    serve.add_argument("--operating-window", type=float, default=600.0, help="seconds")
+    serve.add_argument(
+        "--operating-cost",
+        type=float,
+        default=0.0,
+        help="simulated seconds charged per call on top of its real time",
     )
     serve.add_argument("--fail-rate", type=float, default=0.0, help="HTTP 500/502/503")
     serve.add_argument("--slow-rate", type=float, default=0.0)
@@ -224,7 +244,16 @@ def _serve(
             slow_seconds=args.slow_seconds,
             seed=args.fault_seed,
         )
-        rate_limit = RateLimit(args.rate_limit_capacity, args.rate_limit_drain)
+        rate_limit = (
+            RateLimit.lifted()
+            if args.no_rate_limit
+            else RateLimit(args.rate_limit_capacity, args.rate_limit_drain)
+        )
+        operating_limit = OperatingLimit(
+            limit_seconds=args.operating_limit,
+            window_seconds=args.operating_window,
+            cost_per_call=args.operating_cost,
+        )
     except ValueError as error:
         raise SettingsError(str(error)) from error
     for branch in branches:
@@ -247,6 +276,7 @@ def _serve(
             host=host,
             tz_offset=args.tz_offset,
             log_requests=args.verbose,
+            operating_limit=operating_limit,
         )
     except OSError as error:
         raise SettingsError(
@@ -262,11 +292,19 @@ def _serve(
                 f"crm/{branch}: Bitrix24 stand-in at {url}/rest/{server.user_id}/***/ "
                 f"(store {data_dir / (branch + '.sqlite3')})"
             )
-        print(
-            f"rate limit {rate_limit.capacity:g} requests, draining "
-            f"{rate_limit.drain_per_second:g}/s; Ctrl-C stops",
-            flush=True,
+        limits = (
+            "rate limit lifted"
+            if args.no_rate_limit
+            else f"rate limit {rate_limit.capacity:g} requests, draining "
+            f"{rate_limit.drain_per_second:g}/s"
         )
+        limits += (
+            f"; operating limit {operating_limit.limit_seconds:g} s of a method "
+            f"within {operating_limit.window_seconds:g} s"
+        )
+        if operating_limit.cost_per_call:
+            limits += f" (+{operating_limit.cost_per_call:g} s a call)"
+        print(f"{limits}; Ctrl-C stops", flush=True)
         while not stop.wait(0.5):
             pass
     print("crm: stand-in stopped")

@@ -18,6 +18,11 @@ class RateLimit:
         if self.capacity < 1 or self.drain_per_second <= 0:
             raise ValueError("rate limit needs capacity >= 1 and a positive drain rate")
 
+    @classmethod
+    def lifted(cls) -> RateLimit:
+        """No limit worth the name: for benchmarks that push as fast as they can."""
+        return cls(capacity=1e12, drain_per_second=1e12)
+
 
 class LeakyBucket:
     """Each request adds one drop; drops leak away at the drain rate; a request that

@@ -18,8 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from customer360.settings import CrmPortal
-from demo.standins.bitrix24.entities import ENTITIES
+from demo.standins.bitrix24.entities import ENTITIES, Entity, entity_named
 from demo.standins.bitrix24.faults import Fault, FaultConfig, FaultInjector
+from demo.standins.bitrix24.operating import OperatingLimit, OperatingMeter
 from demo.standins.bitrix24.protocol import (
     ApiError,
     Protocol,
@@ -63,6 +64,7 @@ class PortalServer(ThreadingHTTPServer):
         host: str = "127.0.0.1",
         port: int = 0,
         log_requests: bool = False,
+        operating_limit: OperatingLimit | None = None,
     ) -> None:
         if not token:
             raise ValueError(
@@ -70,7 +72,8 @@ class PortalServer(ThreadingHTTPServer):
             )
         self.branch = branch
         self.store = store
-        self.protocol = Protocol(store)
+        self.operating = OperatingMeter(operating_limit)
+        self.protocol = Protocol(store, self.operating)
         self.token = token
         self.user_id = str(user_id)
         self.bucket = LeakyBucket(rate_limit or RateLimit())
@@ -98,14 +101,72 @@ class PortalServer(ThreadingHTTPServer):
         """Queue the next faults, e.g. ``inject("http_500", "drop", "slow:1.5")``."""
         self.faults.enqueue(faults)
 
+    def fail_record(
+        self,
+        entity: str | Entity,
+        record_id: Any,
+        error: str = "ERROR_CORE",
+        description: str = "The record cannot be saved.",
+        status: int = 400,
+        times: int | None = None,
+    ) -> None:
+        """Refuse updates of one record with this error (in a batch: under the
+        command's key in ``result_error``); ``times`` N: only the next N, then
+        updates go through again; None: until cleared."""
+        self.protocol.fail_record(
+            entity_named(entity), record_id, error, description, status, times
+        )
+
+    def clear_record_failures(
+        self, entity: str | Entity | None = None, record_id: Any = None
+    ) -> None:
+        self.protocol.clear_record_failures(
+            None if entity is None else entity_named(entity), record_id
+        )
+
+    def delete_record(self, entity: str | Entity, record_id: Any) -> bool:
+        """Delete a record, as a manager would: updates of it are then not found."""
+        return self.store.delete(entity_named(entity), record_id)
+
+    def block_method(self, method: str, seconds: float) -> None:
+        """Answer the method 429 OPERATION_TIME_LIMIT for the next `seconds`
+        (inside a batch: each of its commands, in ``result_error``)."""
+        self.operating.block(method, seconds)
+
+    def unblock_methods(self) -> None:
+        """Lift forced blocks and forget the operating time counted so far."""
+        self.operating.unblock()
+
+    def operating_usage(self, method: str) -> tuple[float, int]:
+        """(operating, operating_reset_at) of a method, as ``time`` reports them."""
+        return self.operating.usage(method.lower())
+
+    def update_counts(
+        self, entity: str | Entity | None = None
+    ) -> dict[str, dict[str, int]]:
+        """Updates applied per record since the store was made (they survive a
+        restart): ``{"contact": {"5": 1}}``."""
+        return self.store.update_counts(
+            None if entity is None else entity_named(entity)
+        )
+
     def stats(self) -> dict[str, Any]:
         """Counters since start: requests, by method and by status, rate-limited,
-        auth failures, faults injected and batch commands run."""
+        auth failures, faults injected, batch commands run, operating-time
+        refusals and record failures answered; and, from the store's audit,
+        the updates applied (in total and per record)."""
         with self._stats_lock:
             snapshot = json.loads(json.dumps(self._stats))
         snapshot["faults"] = dict(self.faults.injected)
         snapshot["batch_commands"] = self.protocol.batch_commands
         snapshot["bucket_level"] = round(self.bucket.level, 3)
+        snapshot["operation_time_limited"] = dict(self.operating.refused)
+        snapshot["record_failures_answered"] = self.protocol.failures_answered
+        by_record = self.store.update_counts()
+        snapshot["updates_by_record"] = by_record
+        snapshot["updates_applied"] = sum(
+            sum(counts.values()) for counts in by_record.values()
+        )
         return snapshot
 
     def reset_stats(self) -> None:
@@ -115,6 +176,8 @@ class PortalServer(ThreadingHTTPServer):
             self._stats["statuses"] = {}
         self.faults.injected.clear()
         self.protocol.batch_commands = 0
+        self.protocol.failures_answered = 0
+        self.operating.refused.clear()
 
     def count(self, key: str, sub: str | None = None) -> None:
         with self._stats_lock:
@@ -235,7 +298,9 @@ class _Handler(BaseHTTPRequestHandler):
         params = parse_php_query(query)
         params.update(parse_body(body, self.headers.get("Content-Type", "")))
         answer = server.protocol.call(method, params)
-        answer["time"] = time_block(started, time.time(), server.store.tz)
+        answer["time"] = time_block(
+            started, time.time(), server.store.tz, *server.operating.usage(method)
+        )
         if fault is not None and fault.kind == "malformed":
             # a body cut short, as when a proxy loses the tail of an answer
             text = json.dumps(answer, ensure_ascii=False).encode("utf-8")
@@ -259,11 +324,96 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"pending": server.faults.pending})
         elif action == "stats":
             self._send_json(200, server.stats())
+        elif action == "record_failures":
+            self._record_failures(body)
+        elif action.startswith("records/") and self.command == "DELETE":
+            _, entity, record_id = (action.split("/") + ["", ""])[:3]
+            deleted = server.delete_record(_entity(entity), record_id)
+            self._send_json(200 if deleted else 404, {"deleted": deleted})
+        elif action == "operating":
+            self._operating(body)
+        elif action == "audit":
+            if self.command == "DELETE":
+                server.store.clear_audit()
+            by_record = server.update_counts()
+            total = sum(sum(counts.values()) for counts in by_record.values())
+            self._send_json(200, {"updates_applied": total, "by_record": by_record})
         elif action == "health":
             counts = {e.table: server.store.count(e) for e in ENTITIES.values()}
             self._send_json(200, {"branch": server.branch, "records": counts})
         else:
             raise ApiError(404, "NOT_FOUND", f"unknown control endpoint {action!r}")
+
+    def _record_failures(self, body: bytes) -> None:
+        server = self.server
+        if self.command in ("POST", "DELETE"):
+            payload = _json_object(body)
+            entity = payload.get("entity")
+            if self.command == "DELETE":
+                server.clear_record_failures(
+                    None if entity is None else _entity(entity), payload.get("id")
+                )
+            else:
+                if entity is None or payload.get("id") in (None, ""):
+                    raise ApiError(400, "INVALID_REQUEST", "entity and id are needed")
+                try:
+                    server.fail_record(
+                        _entity(entity),
+                        payload["id"],
+                        str(payload.get("error", "ERROR_CORE")),
+                        str(
+                            payload.get(
+                                "error_description", "The record cannot be saved."
+                            )
+                        ),
+                        int(payload.get("status", 400)),
+                        None if payload.get("times") is None else int(payload["times"]),
+                    )
+                except (TypeError, ValueError) as error:
+                    raise ApiError(400, "INVALID_REQUEST", str(error)) from error
+        self._send_json(200, {"failures": server.protocol.record_failures()})
+
+    def _operating(self, body: bytes) -> None:
+        server = self.server
+        if self.command == "POST":
+            payload = _json_object(body)
+            method = str(payload.get("method") or "").strip().lower()
+            try:
+                seconds = float(payload.get("seconds", 0))
+            except (TypeError, ValueError) as error:
+                raise ApiError(400, "INVALID_REQUEST", str(error)) from error
+            if not method:
+                raise ApiError(400, "INVALID_REQUEST", "method is needed")
+            server.block_method(method, seconds)
+        elif self.command == "DELETE":
+            server.unblock_methods()
+        limit = server.operating.limit
+        self._send_json(
+            200,
+            {
+                "limit_seconds": limit.limit_seconds,
+                "window_seconds": limit.window_seconds,
+                "cost_per_call": limit.cost_per_call,
+                "refused": dict(server.operating.refused),
+            },
+        )
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body or b"{}")
+    except ValueError as error:
+        raise ApiError(400, "INVALID_REQUEST", str(error)) from error
+    if not isinstance(payload, dict):
+        raise ApiError(400, "INVALID_REQUEST", "expected a JSON object")
+    return payload
+
+
+def _entity(name: Any) -> Entity:
+    try:
+        return entity_named(str(name))
+    except KeyError as error:
+        raise ApiError(400, "INVALID_REQUEST", str(error.args[0])) from error
 
 
 def _check_loopback(host: str) -> None:
@@ -367,11 +517,13 @@ def start_standin(
     reseed: bool = False,
     tz_offset: str = DEFAULT_TZ_OFFSET,
     log_requests: bool = False,
+    operating_limit: OperatingLimit | None = None,
 ) -> StandinHandle:
     """Start one portal per branch (port 0 = any free port) and return their handle.
 
     ``seed_from`` is a landing folder: ``<seed_from>/crm/<branch>.json`` is upserted
     into the branch's store when it exists; ``reseed`` wipes the store first.
+    ``operating_limit`` defaults to Bitrix24's (480 s of a method within 600 s).
     """
     _check_loopback(host)
     ports = dict(portals) if isinstance(portals, Mapping) else dict.fromkeys(portals, 0)
@@ -391,6 +543,7 @@ def start_standin(
                     host=host,
                     port=int(port),
                     log_requests=log_requests,
+                    operating_limit=operating_limit,
                 )
             except BaseException:
                 store.close()

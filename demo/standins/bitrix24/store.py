@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from demo.standins.bitrix24.entities import ENTITIES, Entity
+from demo.standins.bitrix24.userfields import (
+    RefusedByPortal,
+    new_definition,
+    seeded_definition,
+    stored_value,
+)
 
 # Kazakhstan's portals run on +05:00; naive dates in filters are read in this zone
 DEFAULT_TZ_OFFSET = "+05:00"
@@ -39,7 +48,26 @@ create table if not exists user_fields (
     entity text not null, name text not null, primary key (entity, name)
 );
 create table if not exists meta (key text primary key, value text not null);
+create table if not exists update_audit (
+    seq integer primary key autoincrement,
+    entity text not null,
+    record_id text not null,
+    fields text not null,
+    ignored text not null,
+    at real not null
+);
+create index if not exists update_audit_record on update_audit (entity, record_id);
 """
+# a store written before custom fields had definitions knows only their names
+_USER_FIELD_COLUMNS = (("id", "integer"), ("definition", "text"))
+# what a portal's e-mail check lets through: something@domain.tld
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_EMAIL_LABELS = {
+    "WORK": "Work e-mail",
+    "HOME": "Personal e-mail",
+    "MAILING": "Newsletter e-mail",
+    "OTHER": "Other e-mail",
+}
 
 # Filter operators Bitrix24 understands, longest first so ">=" wins over ">"
 _OPERATORS = ("!@", ">=", "<=", "!=", "=", ">", "<", "!", "%", "@")
@@ -57,6 +85,14 @@ class UpsertCounts:
 
     def __str__(self) -> str:
         return f"{self.inserted} new, {self.replaced} updated, {self.kept} unchanged"
+
+
+@dataclass
+class AppliedUpdate:
+    """An update the portal accepted: the field names it ignored without a word
+    (unknown, read-only, or a custom field nobody defined)."""
+
+    ignored: list[str] = dataclasses.field(default_factory=list)
 
 
 def parse_tz_offset(offset: str) -> timezone:
@@ -111,6 +147,8 @@ class PortalStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tz = parse_tz_offset(tz_offset)
         self._lock = threading.RLock()
+        self._depth = 0  # open transaction levels: 1 is BEGIN, deeper are savepoints
+        self._user_field_cache: dict[str, dict[str, dict[str, Any]]] = {}
         self._db = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None
         )
@@ -131,20 +169,60 @@ class PortalStore:
                 _SCHEMA.format(table=entity.table) for entity in ENTITIES.values()
             )
             self._db.executescript(script)
+            columns = {
+                row[1] for row in self._db.execute("pragma table_info(user_fields)")
+            }
+            for name, kind in _USER_FIELD_COLUMNS:
+                if name not in columns:
+                    self._db.execute(
+                        f"alter table user_fields add column {name} {kind}"
+                    )
+            with self.transaction():
+                self._define_named_user_fields()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def reset(self) -> None:
-        """Forget every record (``--reseed``)."""
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One SQLite transaction for everything inside; nested, a savepoint, so
+        that one failing write inside (one command of a batch) undoes only itself."""
         with self._lock:
-            self._db.execute("begin")
+            level = self._depth
+            if level == 0:
+                self._db.execute("begin")
+            else:
+                self._db.execute(f"savepoint level{level}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                if level == 0:
+                    self._db.execute("rollback")
+                else:
+                    self._db.execute(f"rollback to level{level}")
+                    self._db.execute(f"release level{level}")
+                # a definition read inside may have been undone with it
+                self._user_field_cache.clear()
+                raise
+            else:
+                if level == 0:
+                    self._db.execute("commit")
+                else:
+                    self._db.execute(f"release level{level}")
+            finally:
+                self._depth = level
+
+    def reset(self) -> None:
+        """Forget every record, custom field and audited update (``--reseed``)."""
+        with self.transaction():
             for entity in ENTITIES.values():
                 self._db.execute(f"delete from {entity.table}")
             self._db.execute("delete from user_fields")
             self._db.execute("delete from meta")
-            self._db.execute("commit")
+            self._db.execute("delete from update_audit")
+            self._user_field_cache.clear()
 
     def now(self) -> str:
         """The portal's clock, written the way Bitrix24 writes DATE_MODIFY."""
@@ -157,12 +235,54 @@ class PortalStore:
             ]
 
     def user_fields(self, entity: Entity) -> list[str]:
+        """Names of the custom fields defined on the portal, alphabetically."""
+        return sorted(self._user_field_definitions(entity))
+
+    def user_field_definitions(self, entity: Entity) -> list[dict[str, Any]]:
+        """The custom fields as crm.<entity>.userfield.list knows them, by SORT
+        then ID (labels as language maps)."""
+        definitions = self._user_field_definitions(entity).values()
+        return sorted(
+            (json.loads(json.dumps(d)) for d in definitions),
+            key=lambda d: (int(d["SORT"]), int(d["ID"])),
+        )
+
+    def _user_field_definitions(self, entity: Entity) -> dict[str, dict[str, Any]]:
         with self._lock:
-            rows = self._db.execute(
-                "select name from user_fields where entity = ? order by name",
-                (entity.name,),
-            ).fetchall()
-        return [name for (name,) in rows]
+            cached = self._user_field_cache.get(entity.name)
+            if cached is None:
+                rows = self._db.execute(
+                    "select name, definition from user_fields where entity = ? "
+                    "order by id",
+                    (entity.name,),
+                ).fetchall()
+                cached = {name: json.loads(text) for name, text in rows if text}
+                self._user_field_cache[entity.name] = cached
+            return cached
+
+    def add_user_field(self, entity: Entity, fields: Mapping[str, Any]) -> int:
+        """Define a custom field as crm.<entity>.userfield.add does; its new ID.
+
+        Raises RefusedByPortal for a missing or bad name or type, and for a name
+        the entity already has.
+        """
+        with self.transaction():
+            field_id = self._reserve("user_field_seq", 1)
+            definition = new_definition(entity.user_field_entity, field_id, fields)
+            name = definition["FIELD_NAME"]
+            if name in self._user_field_definitions(entity):
+                raise RefusedByPortal(
+                    "ERROR_CORE",
+                    f"The field {name} for the {entity.user_field_entity} object "
+                    "already exists.",
+                )
+            self._db.execute(
+                "insert into user_fields (entity, name, id, definition) "
+                "values (?, ?, ?, ?)",
+                (entity.name, name, field_id, json.dumps(definition)),
+            )
+            self._user_field_cache.pop(entity.name, None)
+        return field_id
 
     # -- writing -------------------------------------------------------------
 
@@ -178,23 +298,55 @@ class PortalStore:
         )
 
     def _remember_user_fields(self, entity: Entity, names: Iterable[str]) -> None:
+        """Custom fields that arrive with records (a seed, a direct edit) exist on
+        the portal from then on, as plain string fields."""
+        known = self._user_field_definitions(entity)
+        new = sorted(set(names) - set(known))
+        if not new:
+            return
         self._db.executemany(
             "insert or ignore into user_fields (entity, name) values (?, ?)",
-            [(entity.name, name) for name in names],
+            [(entity.name, name) for name in new],
         )
+        self._define_named_user_fields()
 
-    def _next_multi_field_id(self, count: int) -> int:
-        """Reserve `count` IDs for PHONE/EMAIL values; IDs are portal-wide."""
+    def _define_named_user_fields(self) -> None:
+        """Give every custom field known only by name an ID and a definition."""
+        rows = self._db.execute(
+            "select entity, name from user_fields where definition is null "
+            "order by entity, name"
+        ).fetchall()
+        if not rows:
+            return
+        first = self._reserve("user_field_seq", len(rows))
+        for offset, (entity_name, name) in enumerate(rows):
+            entity = ENTITIES[entity_name]
+            definition = seeded_definition(
+                entity.user_field_entity, first + offset, name
+            )
+            self._db.execute(
+                "update user_fields set id = ?, definition = ? "
+                "where entity = ? and name = ?",
+                (first + offset, json.dumps(definition), entity_name, name),
+            )
+            self._user_field_cache.pop(entity_name, None)
+
+    def _reserve(self, key: str, count: int) -> int:
+        """Reserve `count` portal-wide IDs of a sequence kept in `meta`."""
         row = self._db.execute(
-            "select value from meta where key = 'multi_field_seq'"
+            "select value from meta where key = ?", (key,)
         ).fetchone()
         first = int(row[0]) if row else 1
         self._db.execute(
-            "insert into meta (key, value) values ('multi_field_seq', ?) "
+            "insert into meta (key, value) values (?, ?) "
             "on conflict (key) do update set value = excluded.value",
-            (str(first + count),),
+            (key, str(first + count)),
         )
         return first
+
+    def _next_multi_field_id(self, count: int) -> int:
+        """Reserve `count` IDs for PHONE/EMAIL values; IDs are portal-wide."""
+        return self._reserve("multi_field_seq", count)
 
     def upsert(
         self, entity: Entity, records: Sequence[Mapping[str, Any]]
@@ -219,119 +371,176 @@ class PortalStore:
                 for value in record.get(name) or ():
                     if isinstance(value, dict):
                         top_multi_id = max(top_multi_id, _id_num(value.get("ID")) or 0)
-        with self._lock:
-            self._db.execute("begin")
-            try:
-                before = self.count(entity)
-                cursor = self._db.executemany(
-                    f"insert into {entity.table} "
-                    "(id, id_num, date_modify, date_modify_ts, date_create_ts, data) "
-                    "values (?, ?, ?, ?, ?, ?) on conflict (id) do update set "
-                    "id_num = excluded.id_num, date_modify = excluded.date_modify, "
-                    "date_modify_ts = excluded.date_modify_ts, "
-                    "date_create_ts = excluded.date_create_ts, data = excluded.data "
-                    f"where coalesce(excluded.date_modify_ts, 0) > "
-                    f"coalesce({entity.table}.date_modify_ts, 0)",
-                    rows,
+        with self.transaction():
+            before = self.count(entity)
+            cursor = self._db.executemany(
+                f"insert into {entity.table} "
+                "(id, id_num, date_modify, date_modify_ts, date_create_ts, data) "
+                "values (?, ?, ?, ?, ?, ?) on conflict (id) do update set "
+                "id_num = excluded.id_num, date_modify = excluded.date_modify, "
+                "date_modify_ts = excluded.date_modify_ts, "
+                "date_create_ts = excluded.date_create_ts, data = excluded.data "
+                f"where coalesce(excluded.date_modify_ts, 0) > "
+                f"coalesce({entity.table}.date_modify_ts, 0)",
+                rows,
+            )
+            changed = cursor.rowcount
+            after = self.count(entity)
+            self._remember_user_fields(entity, user_fields)
+            seq = self._db.execute(
+                "select value from meta where key = 'multi_field_seq'"
+            ).fetchone()
+            if not seq or int(seq[0]) <= top_multi_id:
+                self._db.execute(
+                    "insert or replace into meta (key, value) "
+                    "values ('multi_field_seq', ?)",
+                    (str(top_multi_id + 1),),
                 )
-                changed = cursor.rowcount
-                after = self.count(entity)
-                self._remember_user_fields(entity, user_fields)
-                seq = self._db.execute(
-                    "select value from meta where key = 'multi_field_seq'"
-                ).fetchone()
-                if not seq or int(seq[0]) <= top_multi_id:
-                    self._db.execute(
-                        "insert or replace into meta (key, value) "
-                        "values ('multi_field_seq', ?)",
-                        (str(top_multi_id + 1),),
-                    )
-                self._db.execute("commit")
-            except BaseException:
-                self._db.execute("rollback")
-                raise
         counts.inserted = after - before
         counts.replaced = changed - counts.inserted
         counts.kept = len(rows) - changed
         return counts
 
-    def add(self, entity: Entity, fields: Mapping[str, Any]) -> int:
-        """A new record as crm.<entity>.add makes it; returns its ID."""
-        with self._lock:
-            self._db.execute("begin")
-            try:
-                top = self._db.execute(
-                    f"select max(id_num) from {entity.table}"
-                ).fetchone()[0]
-                new_id = (top or 0) + 1
-                now = self.now()
-                # Bitrix24 answers every standard field, empty ones as ""
-                record: dict[str, Any] = dict.fromkeys(entity.fields, "")
-                record.update(dict.fromkeys(self.user_fields(entity), ""))
-                if "HAS_PHONE" in record:
-                    record.update(HAS_PHONE="N", HAS_EMAIL="N")
-                self._apply(entity, record, fields)
-                record.update(ID=str(new_id), DATE_CREATE=now, DATE_MODIFY=now)
-                self._db.execute(
-                    f"insert into {entity.table} (id, id_num, date_modify, "
-                    "date_modify_ts, date_create_ts, data) values (?, ?, ?, ?, ?, ?)",
-                    self._row(record),
-                )
-                self._db.execute("commit")
-            except BaseException:
-                self._db.execute("rollback")
-                raise
+    def add(
+        self, entity: Entity, fields: Mapping[str, Any], strict: bool = False
+    ) -> int:
+        """A new record as crm.<entity>.add makes it; returns its ID. ``strict``
+        (the API's add) takes only defined custom fields, as in update."""
+        with self.transaction():
+            top = self._db.execute(
+                f"select max(id_num) from {entity.table}"
+            ).fetchone()[0]
+            new_id = (top or 0) + 1
+            now = self.now()
+            # Bitrix24 answers every standard field, empty ones as ""
+            record: dict[str, Any] = dict.fromkeys(entity.fields, "")
+            record.update(dict.fromkeys(self.user_fields(entity), ""))
+            if "HAS_PHONE" in record:
+                record.update(HAS_PHONE="N", HAS_EMAIL="N")
+            self._apply(entity, record, fields, strict=strict)
+            record.update(ID=str(new_id), DATE_CREATE=now, DATE_MODIFY=now)
+            self._db.execute(
+                f"insert into {entity.table} (id, id_num, date_modify, "
+                "date_modify_ts, date_create_ts, data) values (?, ?, ?, ?, ?, ?)",
+                self._row(record),
+            )
         return new_id
 
     def update(self, entity: Entity, record_id: Any, fields: Mapping[str, Any]) -> bool:
-        """Change only the passed fields, as crm.<entity>.update does; False: no ID."""
-        with self._lock:
-            self._db.execute("begin")
-            try:
-                row = self._db.execute(
-                    f"select data from {entity.table} where id = ?",
-                    (str(record_id).strip(),),
-                ).fetchone()
-                if row is None:
-                    self._db.execute("rollback")
-                    return False
-                record = json.loads(row[0])
-                self._apply(entity, record, fields)
-                record["DATE_MODIFY"] = self.now()
-                self._db.execute(
-                    f"update {entity.table} set id_num = ?, date_modify = ?, "
-                    "date_modify_ts = ?, date_create_ts = ?, data = ? where id = ?",
-                    (*self._row(record)[1:], record["ID"]),
-                )
-                self._db.execute("commit")
-            except BaseException:
-                self._db.execute("rollback")
-                raise
+        """Edit a record directly, as a manager would on the portal; False: no ID.
+
+        Only the passed fields change; a ``UF_CRM_*`` name the portal does not
+        know yet becomes a custom field (a manager adding one). Not audited:
+        the API's updates go through :meth:`apply_update`.
+        """
+        with self.transaction():
+            record = self._load(entity, record_id)
+            if record is None:
+                return False
+            self._apply(entity, record, fields, strict=False)
+            self._save(entity, record)
         return True
 
+    def apply_update(
+        self, entity: Entity, record_id: Any, fields: Mapping[str, Any]
+    ) -> AppliedUpdate | None:
+        """crm.<entity>.update's write: None when there is no such record.
+
+        Like a portal, it ignores unknown and read-only fields and custom fields
+        nobody defined (reported in the result, not refused), and raises
+        RefusedByPortal for a value the portal rejects (an e-mail that is no
+        address, a date that is no date). Every applied update is audited.
+        """
+        with self.transaction():
+            record = self._load(entity, record_id)
+            if record is None:
+                return None
+            ignored = self._apply(entity, record, fields, strict=True)
+            self._save(entity, record)
+            self._db.execute(
+                "insert into update_audit (entity, record_id, fields, ignored, at) "
+                "values (?, ?, ?, ?, ?)",
+                (
+                    entity.name,
+                    record["ID"],
+                    json.dumps(fields, ensure_ascii=False, default=str),
+                    json.dumps(ignored),
+                    time.time(),
+                ),
+            )
+        return AppliedUpdate(ignored=ignored)
+
+    def delete(self, entity: Entity, record_id: Any) -> bool:
+        """Remove a record, as a manager deleting it on the portal; False: no ID."""
+        with self.transaction():
+            cursor = self._db.execute(
+                f"delete from {entity.table} where id = ?", (str(record_id).strip(),)
+            )
+        return cursor.rowcount > 0
+
+    def _load(self, entity: Entity, record_id: Any) -> dict[str, Any] | None:
+        row = self._db.execute(
+            f"select data from {entity.table} where id = ?",
+            (str(record_id).strip(),),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _save(self, entity: Entity, record: dict[str, Any]) -> None:
+        record["DATE_MODIFY"] = self.now()
+        self._db.execute(
+            f"update {entity.table} set id_num = ?, date_modify = ?, "
+            "date_modify_ts = ?, date_create_ts = ?, data = ? where id = ?",
+            (*self._row(record)[1:], record["ID"]),
+        )
+
     def _apply(
-        self, entity: Entity, record: dict[str, Any], fields: Mapping[str, Any]
-    ) -> None:
-        """Write passed fields into a record; unknown non-UF fields are ignored."""
-        known = set(entity.fields) | set(record)
+        self,
+        entity: Entity,
+        record: dict[str, Any],
+        fields: Mapping[str, Any],
+        strict: bool,
+    ) -> list[str]:
+        """Write passed fields into a record; returns the names it ignored.
+
+        ``strict`` is the API's way: a custom field must be defined first, and
+        e-mail addresses are checked. Otherwise (seeding, direct edits) a new
+        ``UF_CRM_*`` name defines a string field.
+        """
+        definitions = self._user_field_definitions(entity)
+        writable = entity.writable
+        ignored: list[str] = []
         new_user_fields = []
         for raw_name, value in fields.items():
             name = str(raw_name).upper()
             if name in entity.read_only:
-                continue
-            if name in entity.multi_fields:
+                ignored.append(name)
+            elif name in entity.multi_fields:
+                if strict and name == "EMAIL":
+                    _check_addresses(value)
                 record[name] = self._merge_multi_field(record.get(name), value, name)
                 if not record[name]:
                     del record[name]
-                flag = "HAS_" + name
-                record[flag] = "Y" if record.get(name) else "N"
-            elif name.startswith("UF_CRM_") and FIELD_NAME.match(name):
+                if name in ("PHONE", "EMAIL"):
+                    record["HAS_" + name] = "Y" if record.get(name) else "N"
+            elif name.startswith("UF_"):
+                definition = definitions.get(name)
+                if definition is not None:
+                    record[name] = stored_value(definition, value, self.tz)
+                elif (
+                    not strict and name.startswith("UF_CRM_") and FIELD_NAME.match(name)
+                ):
+                    record[name] = _as_bitrix_scalar(value)
+                    new_user_fields.append(name)
+                else:
+                    # a portal drops a custom field it does not have, and says
+                    # nothing: only reading the record back shows it
+                    ignored.append(name)
+            elif name in writable or name in record:
                 record[name] = _as_bitrix_scalar(value)
-                new_user_fields.append(name)
-            elif name in known and not name.startswith("UF_"):
-                record[name] = _as_bitrix_scalar(value)
-            # anything else: Bitrix24 silently ignores fields it does not know
+            else:
+                ignored.append(name)  # Bitrix24 ignores fields it does not know
         self._remember_user_fields(entity, new_user_fields)
+        return ignored
 
     def _merge_multi_field(
         self, current: Any, changes: Any, name: str
@@ -372,6 +581,59 @@ class PortalStore:
                     }
                 )
         return values
+
+    # -- the audit of applied updates ------------------------------------------
+
+    def audit(
+        self, entity: Entity | None = None, record_id: Any = None
+    ) -> list[dict[str, Any]]:
+        """Every update the API applied, oldest first: entity, ID, the fields as
+        sent, the names ignored, and when (seconds since the epoch)."""
+        where, params = ["1 = 1"], []
+        if entity is not None:
+            where.append("entity = ?")
+            params.append(entity.name)
+        if record_id is not None:
+            where.append("record_id = ?")
+            params.append(str(record_id).strip())
+        with self._lock:
+            rows = self._db.execute(
+                "select seq, entity, record_id, fields, ignored, at from update_audit "
+                f"where {' and '.join(where)} order by seq",
+                params,
+            ).fetchall()
+        return [
+            {
+                "seq": seq,
+                "entity": entity_name,
+                "id": rid,
+                "fields": json.loads(sent),
+                "ignored": json.loads(ignored),
+                "at": at,
+            }
+            for seq, entity_name, rid, sent, ignored, at in rows
+        ]
+
+    def update_counts(self, entity: Entity | None = None) -> dict[str, dict[str, int]]:
+        """Applied updates per record: ``{"contact": {"5": 2}}``."""
+        where, params = "", []
+        if entity is not None:
+            where, params = "where entity = ?", [entity.name]
+        with self._lock:
+            rows = self._db.execute(
+                f"select entity, record_id, count(*) from update_audit {where} "
+                "group by entity, record_id "
+                "order by entity, cast(record_id as integer)",
+                params,
+            ).fetchall()
+        counts: dict[str, dict[str, int]] = {}
+        for entity_name, record_id, count in rows:
+            counts.setdefault(entity_name, {})[record_id] = count
+        return counts
+
+    def clear_audit(self) -> None:
+        with self.transaction():
+            self._db.execute("delete from update_audit")
 
     # -- reading -------------------------------------------------------------
 
@@ -485,6 +747,24 @@ class PortalStore:
         return ", ".join(terms)
 
 
+def _check_addresses(changes: Any) -> None:
+    """Refuse an update whose new or edited e-mail is no address, as a portal does."""
+    if isinstance(changes, dict):
+        changes = list(changes.values())
+    for change in changes if isinstance(changes, list) else ():
+        if not isinstance(change, dict):
+            continue
+        if str(change.get("DELETE", "")).upper() == "Y" or "VALUE" not in change:
+            continue
+        value = str(change.get("VALUE") or "").strip()
+        if value and not _EMAIL.match(value):
+            kind = str(change.get("VALUE_TYPE") or "WORK").upper()
+            label = _EMAIL_LABELS.get(kind, "E-mail")
+            raise RefusedByPortal(
+                "ERROR_CORE", f'The field "{label}" contains an invalid address'
+            )
+
+
 def _as_bitrix_scalar(value: Any) -> Any:
     """Bitrix24 hands every scalar back as a string."""
     if value is None:
@@ -524,8 +804,10 @@ def seed_store(store: PortalStore, path: Path) -> dict[str, UpsertCounts]:
 
 __all__ = [
     "DEFAULT_TZ_OFFSET",
+    "AppliedUpdate",
     "FilterError",
     "PortalStore",
+    "RefusedByPortal",
     "UpsertCounts",
     "load_seed_file",
     "seed_store",

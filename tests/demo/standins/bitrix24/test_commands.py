@@ -45,7 +45,11 @@ def test_serve_listens_on_the_configured_port_until_sigterm(
     port = _free_port()
     token = "cli-secret-token"
     process = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, "standin", "serve", "--seed-from", str(landing)],
+        [
+            *(sys.executable, "-c", RUNNER, "standin", "serve"),
+            *("--seed-from", str(landing)),
+            *("--operating-limit", "1", "--operating-cost", "0.6"),
+        ],
         env=_env(tmp_path, port, token),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -59,12 +63,16 @@ def test_serve_listens_on_the_configured_port_until_sigterm(
             lines.append(line)
         url = f"http://127.0.0.1:{port}/rest/1/{token}/crm.contact.list.json"
         assert requests.get(url, timeout=5).json()["total"] == 120
+        # the operating limit from the options: 0.6 s a call, blocked past 1 s
+        assert requests.get(url, timeout=5).status_code == 200
+        assert requests.get(url, timeout=5).status_code == 429
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=10)
     printed = "".join(lines) + output
     assert process.returncode == 0
     assert f"crm/almaty: Bitrix24 stand-in at http://127.0.0.1:{port}" in printed
+    assert "operating limit 1 s of a method within 600 s (+0.6 s a call)" in printed
     assert token not in printed
 
 

@@ -130,9 +130,15 @@ def test_update_form_encoded_and_multi_field_edit_delete(portal: Portal) -> None
 
 
 def test_update_of_an_unknown_record_is_a_bitrix_error(portal: Portal) -> None:
-    answer = portal.post("crm.company.update", {"id": 4040, "fields": {"TITLE": "x"}})
-    assert answer.status_code == 400
-    assert answer.json() == {"error": "", "error_description": "Not found"}
+    # each entity words it its own way (Bitrix24's REST reference)
+    for method, description in (
+        ("crm.company.update", "Company is not found"),
+        ("crm.contact.update", "Contact is not found"),
+        ("crm.deal.update", "Not found"),
+    ):
+        answer = portal.post(method, {"id": 4040, "fields": {"TITLE": "x"}})
+        assert answer.status_code == 400
+        assert answer.json() == {"error": "", "error_description": description}
 
 
 def test_add_returns_a_new_id_and_a_complete_record(portal: Portal) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +57,35 @@ def test_reseeding_upserts_only_newer_or_new_records(tmp_path: Path) -> None:
     assert store.count(CONTACT) == 11
     store.reset()
     assert store.count(CONTACT) == 0
+    store.close()
+
+
+def test_a_store_from_before_field_definitions_keeps_its_custom_fields(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "almaty.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            "create table user_fields (entity text not null, name text not null, "
+            "primary key (entity, name));"
+            "insert into user_fields values ('contact', 'UF_CRM_IIN'), "
+            "('company', 'UF_CRM_BIN');"
+        )
+    old.close()
+    store = PortalStore(path)
+    (iin,) = store.user_field_definitions(CONTACT)
+    assert (iin["FIELD_NAME"], iin["USER_TYPE_ID"], iin["ENTITY_ID"]) == (
+        "UF_CRM_IIN",
+        "string",
+        "CRM_CONTACT",
+    )
+    new_id = store.add_user_field(
+        CONTACT, {"FIELD_NAME": "C360_LTV", "USER_TYPE_ID": "double"}
+    )
+    assert new_id > int(iin["ID"])
+    store.close()
+    store = PortalStore(path)
+    assert store.user_fields(CONTACT) == ["UF_CRM_C360_LTV", "UF_CRM_IIN"]
     store.close()
 
 
