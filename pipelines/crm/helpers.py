@@ -184,7 +184,7 @@ class Bitrix24Client:
                     pause = self.rate_limit_wait
                 else:
                     self.operation_time_limited += 1
-                    pause = self._operating_pause(method)
+                    pause = self.pause_for(method)
                     log.warning(
                         "%s: blocked for its operating time; paused %.0fs until"
                         " the portal's window resets",
@@ -200,7 +200,7 @@ class Bitrix24Client:
                     f"{self._where(method, page)}: failed {failures} times, "
                     f"last: {problem}"
                 )
-            delay = self._backoff(failures)
+            delay = self.backoff(failures)
             log.warning(
                 "%s: %s; retry %d/%d in %.1fs",
                 self._where(method, page),
@@ -211,14 +211,14 @@ class Bitrix24Client:
             )
             time.sleep(delay)
 
-    def _backoff(self, failures: int) -> float:
+    def backoff(self, failures: int) -> float:
         """Exponential, capped, with full jitter."""
         ceiling = min(
             self.backoff_seconds * 2 ** (failures - 1), self.max_backoff_seconds
         )
         return random.uniform(ceiling / 2, ceiling)
 
-    def _operating_pause(self, method: str) -> float:
+    def pause_for(self, method: str) -> float:
         """Seconds until the method's operating window resets, as last reported;
         a minute when the portal never said (its window is ten)."""
         reset_at = self._operating_reset_at.get(method)
@@ -332,7 +332,7 @@ class Bitrix24Client:
                 raise CrmRequestError(
                     f"{self._where(method, int(name[1:]))} (in batch): {error}"
                 )
-            time.sleep(self._backoff(attempts))
+            time.sleep(self.backoff(attempts))
         for start in starts:
             records = results[f"p{start}"]
             if not isinstance(records, list):

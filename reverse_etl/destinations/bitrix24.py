@@ -17,6 +17,7 @@ What bites, and what this does about it:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ from reverse_etl.destinations import (
 )
 from reverse_etl.mapping import CrmField, FieldMapping
 from reverse_etl.pacing import BucketLimit, LeakyBucket
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50  # Bitrix24 refuses a batch of more commands
 # Bitrix24's field types (crm.*.fields `type`) in the mapping's words
@@ -61,6 +64,11 @@ _USER_TYPE_ID = {
     "datetime": "datetime",
 }
 _PREFIX = "UF_CRM_"
+# per-command answers that mean "not now", not "never": paused, then sent again
+_PAUSING_ERRORS = {"OPERATION_TIME_LIMIT", "QUERY_LIMIT_EXCEEDED"}
+# at most this long in all waiting for a blocked method, then the portal is left
+# for the next run (Bitrix24's operating window is ten minutes)
+MAX_PAUSE_SECONDS = 660.0
 _MULTI_FIELD_TYPE = {"PHONE": "WORK", "EMAIL": "WORK"}
 
 
@@ -153,6 +161,53 @@ class Bitrix24Destination:
         if not updates:
             return []
         [entity_type] = {update.entity_type for update in updates}
+        results: dict[int, RecordResult] = {}
+        pending = list(updates)
+        paused = 0.0
+        while pending:
+            applied, errors = self._send_with_retries(target, entity_type, pending)
+            blocked = []
+            for update in pending:
+                key = f"r{update.crm_id}"
+                error = errors.get(key)
+                if isinstance(error, dict) and error.get("error") in _PAUSING_ERRORS:
+                    blocked.append(update)
+                elif error is not None:
+                    results[update.crm_id] = RecordResult(
+                        update.crm_id, False, _reason(error)
+                    )
+                elif applied.get(key) in (True, "true", 1):
+                    results[update.crm_id] = RecordResult(update.crm_id, True)
+                else:
+                    results[update.crm_id] = RecordResult(
+                        update.crm_id, False, f"no result for {key}: {applied.get(key)}"
+                    )
+            if blocked and paused >= MAX_PAUSE_SECONDS:
+                raise TargetUnavailable(
+                    f"{target}: crm.{entity_type}.update still blocked for its"
+                    f" operating time after pausing {paused:.0f}s"
+                )
+            if blocked:
+                # the method is blocked (or the bucket full) inside the batch: wait
+                # for the portal's window to reset, then send only those again
+                pause = self._clients[target].pause_for(f"crm.{entity_type}.update")
+                pause = min(pause, max(1.0, 2 * paused) if paused else 1.0)
+                log.warning(
+                    "%s: %d updates refused for the method's operating time;"
+                    " paused %.0fs",
+                    target,
+                    len(blocked),
+                    pause,
+                )
+                time.sleep(pause)
+                paused += pause
+            pending = blocked
+        return [results[update.crm_id] for update in updates]
+
+    def _send_with_retries(
+        self, target: str, entity_type: str, updates: Sequence[RecordUpdate]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(applied, errors) by command key, after transport retries."""
         fills = any(update.fills for update in updates)
         failures = 0
         while True:
@@ -165,23 +220,8 @@ class Bitrix24Destination:
                 failures += 1
                 if not fills or failures > self._clients[target].max_retries:
                     raise
-                time.sleep(self._clients[target]._backoff(failures))
-        applied = answer.get("result") or {}
-        errors = answer.get("result_error") or {}
-        results = []
-        for update in updates:
-            key = f"r{update.crm_id}"
-            if key in errors:
-                results.append(RecordResult(update.crm_id, False, _reason(errors[key])))
-            elif applied.get(key) in (True, "true", 1):
-                results.append(RecordResult(update.crm_id, True))
-            else:
-                results.append(
-                    RecordResult(
-                        update.crm_id, False, f"no result for {key}: {applied.get(key)}"
-                    )
-                )
-        return results
+                time.sleep(self._clients[target].backoff(failures))
+        return answer.get("result") or {}, answer.get("result_error") or {}
 
     def _send_once(
         self,
