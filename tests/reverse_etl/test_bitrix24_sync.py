@@ -1,4 +1,4 @@
-"""The sync against the Bitrix24 stand-in: only what changed, nothing lost or doubled."""
+"""The sync against the Bitrix24 stand-in: only what changed, nothing lost."""
 
 from __future__ import annotations
 
