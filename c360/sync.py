@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from customer360.settings import load_settings
+from customer360.warehouse_lock import ensure_writable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,6 +41,7 @@ def _sync(args: argparse.Namespace) -> int:
     from reverse_etl.sync import run_sync
 
     settings = load_settings()
+    ensure_writable(settings.warehouse_path)
     destinations = configured_destinations(settings)
     names = args.destination or list(destinations)
     unknown = [name for name in names if name not in destinations]
