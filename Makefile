@@ -43,6 +43,11 @@ demo: venv ## generate demo data, start the CRM stand-in, run the main job end t
 	$(C360_DEMO) standin wait --timeout 30; \
 	$(C360) run
 	$(C360) identity evaluate
+	@echo
+	@echo "The CRM stand-in's portals now hold the synced fields (UF_CRM_C360_*, docs/crm_sync.md)."
+	@echo "What the sync did:  $(C360) query --working \"select destination, status, considered, sent, confirmed, rejected, seconds from crm_sync.runs\""
+	@echo "A synced contact:   $(C360_DEMO) standin serve &  then"
+	@echo "  curl -s 'http://127.0.0.1:18701/rest/1/$(C360_CRM_WEBHOOK_TOKEN)/crm.contact.get.json?id=1'"
 
 test: lint ## run the linters (as `make lint`) and the test suite
 	$(BIN)/pytest -q

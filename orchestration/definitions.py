@@ -2,7 +2,7 @@
 
 `dagster dev` loads `defs` from here (see [tool.dagster] in pyproject.toml);
 `c360 run` and the tests call `build_definitions(settings)` for their own
-warehouse. Later domains (quality, sync) add their definitions here.
+warehouse. Later domains (quality) add their definitions here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from orchestration.jobs import main_job, nightly_schedule
 from orchestration.progress import progress_logger
 from orchestration.publish.definitions import publish_definitions
 from orchestration.resources import Customer360Settings
+from orchestration.sync.definitions import sync_definitions
 from orchestration.transform.definitions import transform_definitions
 
 
@@ -40,6 +41,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         ingest_definitions(settings),
         transform,
         publish_definitions(list(transform.assets or [])),
+        sync_definitions(),
     )
 
 

@@ -10,8 +10,10 @@ from customer360.settings import Settings
 from customer360.warehouse_lock import warehouse_in_use
 from orchestration.jobs import MAIN_JOB_NAME
 from orchestration.publish.assets import PUBLISHED_WAREHOUSE_KEY
+from orchestration.sync.assets import CRM_SYNC_KEY
 
 PUBLISHED_KEY = PUBLISHED_WAREHOUSE_KEY.to_user_string()
+SYNC_KEY = CRM_SYNC_KEY.to_user_string()
 
 
 @dataclass
@@ -33,12 +35,17 @@ class RunOutcome:
         """The BI copy's materialisation, when this run published one."""
         return next((a for a in self.assets if a.key == PUBLISHED_KEY), None)
 
+    @property
+    def synced(self) -> AssetOutcome | None:
+        """The CRM sync's materialisation, when this run synced."""
+        return next((a for a in self.assets if a.key == SYNC_KEY), None)
+
     def format(self) -> str:
         landed = [a for a in self.assets if a.key.startswith("raw_")]
         built = [
             a
             for a in self.assets
-            if not a.key.startswith("raw_") and a.key != PUBLISHED_KEY
+            if not a.key.startswith("raw_") and a.key not in (PUBLISHED_KEY, SYNC_KEY)
         ]
         lines = ["Landed"]
         lines.append(
@@ -82,6 +89,8 @@ class RunOutcome:
                 + ", ".join(f"{layer} {n}" for layer, n in sorted(layers.items()))
                 + "), each with its tests"
             )
+        if (synced := self.synced) is not None:
+            lines.append(f"CRM sync: {_sync_line(synced.metadata)}")
         if (published := self.published) is not None:
             meta = published.metadata
             lines.append(
@@ -93,6 +102,24 @@ class RunOutcome:
             lines.append(f"  FAILED {step}: {message}")
         lines.append("  all assets materialised" if self.success else "  FAILED")
         return "\n".join(lines)
+
+
+def _sync_line(metadata: dict[str, object]) -> str:
+    """`bitrix24: 1,204 considered, 1,180 unchanged, 24 sent, 24 confirmed, ...`"""
+    if status := _text(metadata.get("status")):
+        return status
+    values = {key: getattr(value, "value", value) for key, value in metadata.items()}
+    parts = []
+    for name in sorted({key.split("_", 1)[0] for key in values if "_" in key}):
+        figures = ", ".join(
+            f"{_count(values.get(f'{name}_{figure}'))} {figure}"
+            for figure in ("considered", "unchanged", "sent", "confirmed", "rejected")
+        )
+        parts.append(
+            f"{name}: {figures} (crm_sync.runs, run_id"
+            f" {_text(values.get(f'{name}_run_id'))})"
+        )
+    return "; ".join(parts) or "nothing to sync"
 
 
 def _asset_list(keys: list[str]) -> str:
