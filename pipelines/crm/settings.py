@@ -23,6 +23,7 @@ ADDRESS_FIELDS = (
 # the custom fields the CRM sync writes back into contacts and companies
 # (reverse_etl/mapping.yml): a portal has them once the sync ran. Staging reads the
 # ID and the segment; the others are landed as text when a portal sends them.
+SYNC_FIELD_PREFIX = "UF_CRM_C360_"
 SYNC_FIELDS = (
     "UF_CRM_C360_ID", "UF_CRM_C360_CUSTOMER_ID", "UF_CRM_C360_LTV",
     "UF_CRM_C360_CHURN_RISK", "UF_CRM_C360_SEGMENT", "UF_CRM_C360_DQ_FLAGS",
@@ -72,6 +73,9 @@ DEFAULT_TZ_OFFSET_HOURS = 5
 # contract, landed as text); a column's type may not change
 SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 PRIMARY_KEY = ("branch", "id")
+# a hash of what each landed record says, to tell a real change from a write that
+# moved only DATE_MODIFY and the CRM sync's own fields (helpers.content_hash)
+CONTENT_HASH = "content_hash"
 
 
 @dataclass(frozen=True)
@@ -126,4 +130,6 @@ def column_hints(entity: CrmEntity) -> dict[str, dict[str, Any]]:
             hint = {"data_type": "json", "nullable": True}
         columns[field.lower()] = hint
     columns["id"]["nullable"] = False
+    # null in rows landed before the hash existed: such a row lands once more
+    columns[CONTENT_HASH] = {"data_type": "text", "nullable": True}
     return columns
