@@ -19,12 +19,15 @@ from pipelines.crm.helpers import (
     CrmAuthError,
     CrmError,
     CrmRequestError,
+    LandedContent,
     changed_types,
+    content_hash,
     landed_row,
     parse_instant,
     record_fingerprint,
 )
 from pipelines.crm.settings import (
+    CONTENT_HASH,
     ENTITIES,
     ORDER,
     PAGE_SIZE,
@@ -222,6 +225,7 @@ def _entity_records(
     # carried it, so that asking for ">= newest" (not to lose a record changed in
     # the same second) does not land those versions again
     cursors = dlt.current.resource_state().setdefault("date_modify", {})
+    landed = LandedContent(dlt.current.pipeline(), entity.table)
     hints = _table_hints(entity)
     tally.keyed_by(entity.table, *PRIMARY_KEY)
     for portal in portals:
@@ -233,6 +237,7 @@ def _entity_records(
                 entity,
                 portal,
                 cursors,
+                landed,
                 hints,
                 tally,
                 page_size,
@@ -253,13 +258,29 @@ def _portal_records(
     entity: CrmEntity,
     portal: CrmPortal,
     cursors: dict[str, Any],
+    landed: LandedContent,
     hints: Any,
     tally: SourceTally,
     page_size: int,
     progress: Callable[[str], None] | None,
     client_options: dict[str, Any],
 ) -> Iterator[Any]:
-    """One portal's records of `entity`; its cursor moves only once all are read."""
+    """One portal's records of `entity`; its cursor moves only once all are read.
+
+    Rows are held back up to a batch call's worth and then looked up in the
+    warehouse all at once: a row whose content is the landed one's is neither
+    read nor landed, like a version the cursor skips.
+    """
+
+    def changed(rows: list[dict[str, Any]]) -> Iterator[Any]:
+        rows = landed.changed_only(portal.branch, rows)
+        if rows:
+            tally.count_read(entity.table, len(rows))
+            tally.count_landed(
+                entity.table, [record_key(row["branch"], row["id"]) for row in rows]
+            )
+            yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
+
     client = Bitrix24Client(portal, **client_options)
     cursor = cursors.get(portal.branch) or {}
     last_ts: float | None = cursor.get("last_ts")
@@ -286,17 +307,14 @@ def _portal_records(
                 )
                 if item is None:
                     continue  # already landed by the previous load
-                tally.count_read(entity.table)
                 if isinstance(item, dict):
-                    tally.count_landed(
-                        entity.table, [record_key(item["branch"], item["id"])]
-                    )
-                    rows.append(item)
+                    rows.append(item)  # counted once compared with the landed row
                 else:
+                    tally.count_read(entity.table)
                     tally.count_rejected(entity.table, [item.data["reject_id"]])
                     yield item
             if len(rows) >= _ROWS_PER_YIELD:
-                yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
+                yield from changed(rows)
                 rows = []
             done += len(page.records)
             # one line per batch of pages, not per page: 100,000 contacts would
@@ -310,12 +328,12 @@ def _portal_records(
                     f"{min(done, page.total):,} / {page.total:,}"
                 )
     except CrmError:
-        # the rows read before the failure were counted as landed: they land
+        # the rows read before the failure land all the same
         if rows:
-            yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
+            yield from changed(rows)
         raise
     if rows:
-        yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
+        yield from changed(rows)
     cursors[portal.branch] = _capped(newest, listing_began)
 
 
@@ -372,7 +390,7 @@ def _land_or_reject(
         if instant == newest["last_ts"]:
             newest["seen"][record_id] = fingerprint
     try:
-        return landed_row(record, portal.branch, entity.fields)
+        row = landed_row(record, portal.branch, entity.fields)
     except BadRecord as error:
         return reject(
             SOURCE_NAME,
@@ -382,3 +400,5 @@ def _land_or_reject(
             file=client.masked_url,
             page=start,
         )
+    row[CONTENT_HASH] = content_hash(record)
+    return row

@@ -20,9 +20,17 @@ ADDRESS_FIELDS = (
     "ADDRESS_2", "ADDRESS_POSTAL_CODE", "ADDRESS_REGION", "ADDRESS_PROVINCE",
     "ADDRESS_COUNTRY",
 )  # fmt: skip
-# the custom fields the CRM sync writes back: a portal has them once the sync ran
-SYNC_FIELDS = ("UF_CRM_C360_ID", "UF_CRM_C360_SEGMENT")
-# fields the staging models read that a record may lack without anything breaking
+# the custom fields the CRM sync writes back into contacts and companies
+# (reverse_etl/mapping.yml): a portal has them once the sync ran. Staging reads the
+# ID and the segment; the others are landed as text when a portal sends them.
+SYNC_FIELD_PREFIX = "UF_CRM_C360_"
+SYNC_FIELDS = (
+    "UF_CRM_C360_ID", "UF_CRM_C360_CUSTOMER_ID", "UF_CRM_C360_LTV",
+    "UF_CRM_C360_CHURN_RISK", "UF_CRM_C360_SEGMENT", "UF_CRM_C360_DQ_FLAGS",
+    "UF_CRM_C360_DUPLICATE_OF",
+)  # fmt: skip
+# fields a record may lack without anything breaking, and that are not reported as
+# new when it has them
 OPTIONAL_FIELDS = frozenset((*MULTI_FIELDS, *ADDRESS_FIELDS, *SYNC_FIELDS))
 
 # The fields of docs/landing_formats.md: what the staging models read. One that a
@@ -65,6 +73,9 @@ DEFAULT_TZ_OFFSET_HOURS = 5
 # contract, landed as text); a column's type may not change
 SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 PRIMARY_KEY = ("branch", "id")
+# a hash of what each landed record says, to tell a real change from a write that
+# moved only DATE_MODIFY and the CRM sync's own fields (helpers.content_hash)
+CONTENT_HASH = "content_hash"
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class CrmEntity:
     table: str  # landed table in raw_crm
     method: str  # Bitrix24 list method
     fields: tuple[str, ...]
+    # the CRM sync writes SYNC_FIELDS into this entity's records
+    synced: bool = False
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -81,12 +94,14 @@ class CrmEntity:
 
     @property
     def optional(self) -> tuple[str, ...]:
-        return tuple(f for f in self.fields if f in OPTIONAL_FIELDS)
+        """Fields a record may lack, and that are not new when it has them."""
+        known = (*self.fields, *(SYNC_FIELDS if self.synced else ()))
+        return tuple(dict.fromkeys(f for f in known if f in OPTIONAL_FIELDS))
 
 
 ENTITIES = (
-    CrmEntity("contacts", "crm.contact.list", CONTACT_FIELDS),
-    CrmEntity("companies", "crm.company.list", COMPANY_FIELDS),
+    CrmEntity("contacts", "crm.contact.list", CONTACT_FIELDS, synced=True),
+    CrmEntity("companies", "crm.company.list", COMPANY_FIELDS, synced=True),
     CrmEntity("deals", "crm.deal.list", DEAL_FIELDS),
 )
 
@@ -115,4 +130,6 @@ def column_hints(entity: CrmEntity) -> dict[str, dict[str, Any]]:
             hint = {"data_type": "json", "nullable": True}
         columns[field.lower()] = hint
     columns["id"]["nullable"] = False
+    # null in rows landed before the hash existed: such a row lands once more
+    columns[CONTENT_HASH] = {"data_type": "text", "nullable": True}
     return columns
