@@ -11,6 +11,7 @@ import sys
 
 from c360.main import run_command
 from demo.generator import commands as generator_commands
+from demo.standins.amocrm import commands as amocrm_commands
 from demo.standins.bitrix24 import commands as standin_commands
 
 
@@ -18,13 +19,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="c360-demo",
         description=(
-            "customer360's demo equipment: generate a company's source data, and "
-            "serve its CRM portals from a local Bitrix24 stand-in."
+            "customer360's demo equipment: generate a company's source data, "
+            "serve its CRM portals from a local Bitrix24 stand-in, and an amoCRM "
+            "account from a local amoCRM stand-in."
         ),
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     generator_commands.register(subparsers)  # c360-demo generate
     standin_commands.register(subparsers)  # c360-demo standin serve|seed|wait
+    amocrm_commands.register(subparsers)  # c360-demo amocrm serve|seed|wait
     return parser
 
 
