@@ -54,6 +54,20 @@ def _write_back(
             if branch == portal.branch
         ]
         client = Bitrix24Client(portal)
+        # the sync creates its fields first: a portal ignores fields it lacks
+        entity = method[table].split(".")[1]
+        existing = client.call(f"crm.{entity}.fields", {})["result"]
+        for name in _sync_fields(0):
+            if name not in existing:
+                client.call(
+                    f"crm.{entity}.userfield.add",
+                    {
+                        "fields": {
+                            "FIELD_NAME": name.removeprefix("UF_CRM_"),
+                            "USER_TYPE_ID": "string",
+                        }
+                    },
+                )
         for at in range(0, len(updates), MAX_BATCH_COMMANDS):
             commands = {
                 f"u{record_id}": f"{method[table]}?"
