@@ -115,12 +115,17 @@ def test_an_edit_made_while_a_load_runs_is_picked_up_by_the_next_load(
     # page 0 (contacts 1-50) answers at once, the batch with the rest comes late;
     # meanwhile contact 3, already read, is edited, and then contact 120, not yet
     # read, is edited "later" (a stamp far ahead keeps the order certain)
-    almaty.inject("ok", "slow:1.0")
+    almaty.inject("ok", "slow:2.0")
     loader = threading.Thread(
         target=warehouse.load, args=(portals,), kwargs={"resources": ("contacts",)}
     )
     loader.start()
-    time.sleep(0.3)
+    # edit only once page 0 is answered and the late batch is being held: a fixed
+    # sleep raced a loaded machine, where page 0 could come after the edit
+    deadline = time.monotonic() + 30
+    while not almaty.faults.injected.get("slow"):
+        assert time.monotonic() < deadline, "the load never asked for the batch"
+        time.sleep(0.01)
     almaty.store.update(CONTACT, 3, {"NAME": "Во время загрузки"})
     almaty.store.upsert(CONTACT, [contact(120, minutes=4_000_000, NAME="Позже")])
     loader.join()
