@@ -53,6 +53,25 @@ class CrmPortal:
 
 
 @dataclass(frozen=True)
+class AmoCrmAccount:
+    """One branch office's amoCRM account (`https://<subdomain>.amocrm.ru`), reached
+    with a long-lived token (OAuth bearer) of an integration with CRM access."""
+
+    branch: str
+    base_url: str
+    token: str | None = field(default=None, repr=False)
+
+    def api_url(self, path: str) -> str:
+        if not self.token:
+            raise SettingsError(
+                f"no amoCRM token for the {self.branch} account: set "
+                f"C360_AMOCRM_TOKEN (or C360_AMOCRM_TOKEN_{self.branch.upper()}) "
+                f"or [amocrm] token in {SECRETS_FILE_NAME}"
+            )
+        return f"{self.base_url.rstrip('/')}/api/v4/{path.lstrip('/')}"
+
+
+@dataclass(frozen=True)
 class Settings:
     project_dir: Path
     warehouse_path: Path
@@ -73,6 +92,10 @@ class Settings:
     # second on standard plans, 250 and 5 on Enterprise
     crm_rate_capacity: int = 50
     crm_rate_drain_per_second: float = 2.0
+    # branches whose CRM is amoCRM rather than Bitrix24 ([amocrm] accounts)
+    amocrm_accounts: tuple[AmoCrmAccount, ...] = ()
+    # amoCRM allows 7 requests a second per integration
+    amocrm_requests_per_second: float = 7.0
 
     @property
     def published_path(self) -> Path:
@@ -88,6 +111,7 @@ class Settings:
     def branches(self) -> tuple[str, ...]:
         """The company's branch codes: its CRM portals, then the 1C-only ones."""
         codes = [portal.branch for portal in self.crm_portals]
+        codes += [account.branch for account in self.amocrm_accounts]
         codes += [code for code in self.onec_branches.values() if code not in codes]
         return tuple(dict.fromkeys(codes))
 
@@ -97,6 +121,13 @@ class Settings:
                 return portal
         known = ", ".join(p.branch for p in self.crm_portals)
         raise SettingsError(f"unknown CRM branch {branch!r}; configured: {known}")
+
+    def amocrm_account(self, branch: str) -> AmoCrmAccount:
+        for account in self.amocrm_accounts:
+            if account.branch == branch:
+                return account
+        known = ", ".join(a.branch for a in self.amocrm_accounts) or "none"
+        raise SettingsError(f"unknown amoCRM branch {branch!r}; configured: {known}")
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -227,6 +258,33 @@ def load_settings(project_dir: Path | None = None) -> Settings:
         )
         for branch, url in portal_urls.items()
     )
+    amocrm = config.get("amocrm", {})
+    account_urls = (
+        _parse_pairs(
+            env["C360_AMOCRM_ACCOUNTS"],
+            "C360_AMOCRM_ACCOUNTS",
+            "branch=https://subdomain.amocrm.ru,...",
+        )
+        if env.get("C360_AMOCRM_ACCOUNTS")
+        else dict(amocrm.get("accounts", {}))
+    )
+    both = sorted(set(account_urls) & set(portal_urls))
+    if both:
+        raise SettingsError(
+            f"branch {', '.join(both)} is both a Bitrix24 portal ([crm] portals) and "
+            "an amoCRM account ([amocrm] accounts): a branch has one CRM"
+        )
+    amocrm_token = env.get("C360_AMOCRM_TOKEN") or secrets.get("amocrm", {}).get(
+        "token"
+    )
+    accounts = tuple(
+        AmoCrmAccount(
+            branch=branch,
+            base_url=url,
+            token=env.get(f"C360_AMOCRM_TOKEN_{branch.upper()}") or amocrm_token,
+        )
+        for branch, url in account_urls.items()
+    )
     return Settings(
         project_dir=root,
         warehouse_path=path_setting(
@@ -270,4 +328,14 @@ def load_settings(project_dir: Path | None = None) -> Settings:
             float,
         ),
         identity_memory_limit=_identity_memory_limit(env, config),
+        amocrm_accounts=accounts,
+        amocrm_requests_per_second=_number(
+            env,
+            config,
+            "C360_AMOCRM_RATE",
+            "amocrm",
+            "requests_per_second",
+            7.0,
+            float,
+        ),
     )

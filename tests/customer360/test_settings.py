@@ -31,6 +31,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "C360_ONEC_BRANCHES",
         "C360_IDENTITY_MEMORY_LIMIT",
         "C360_PUBLISHED_WAREHOUSE",
+        "C360_AMOCRM_ACCOUNTS",
+        "C360_AMOCRM_TOKEN",
+        "C360_AMOCRM_TOKEN_TARAZ",
+        "C360_AMOCRM_RATE",
     ):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "c360.toml").write_text(
@@ -94,6 +98,40 @@ def test_webhook_token_comes_from_env_or_the_ignored_secrets_file(
     assert "per-branch" in settings.portal("astana").method_url("batch")
     # the token never shows in a printed portal
     assert "s3" not in repr(settings.portal("almaty"))
+
+
+def test_amocrm_accounts_are_branches_with_their_own_token(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(project).amocrm_accounts == ()
+    with (project / "c360.toml").open("a", encoding="utf-8") as config:
+        config.write(
+            '[amocrm]\naccounts = { taraz = "https://taraz.amocrm.ru/", '
+            'oral = "https://oral.amocrm.ru" }\nrequests_per_second = 3\n'
+        )
+    settings = load_settings(project)
+    assert settings.branches == ("almaty", "astana", "taraz", "oral")
+    assert settings.amocrm_requests_per_second == 3.0
+    with pytest.raises(SettingsError, match="C360_AMOCRM_TOKEN_TARAZ"):
+        settings.amocrm_account("taraz").api_url("contacts")
+    (project / ".secrets.toml").write_text('[amocrm]\ntoken = "shared"\n')
+    monkeypatch.setenv("C360_AMOCRM_TOKEN_TARAZ", "own")
+    settings = load_settings(project)
+    assert settings.amocrm_account("taraz").token == "own"
+    assert settings.amocrm_account("oral").token == "shared"
+    assert settings.amocrm_account("taraz").api_url("/contacts") == (
+        "https://taraz.amocrm.ru/api/v4/contacts"
+    )
+    assert "own" not in repr(settings.amocrm_account("taraz"))
+    with pytest.raises(SettingsError, match="unknown amoCRM branch 'almaty'"):
+        settings.amocrm_account("almaty")
+    # the environment replaces the file's accounts; a branch has one CRM
+    monkeypatch.setenv("C360_AMOCRM_ACCOUNTS", "astana=https://astana.amocrm.ru")
+    with pytest.raises(SettingsError, match="both a Bitrix24 portal"):
+        load_settings(project)
+    monkeypatch.setenv("C360_AMOCRM_ACCOUNTS", "taraz")
+    with pytest.raises(SettingsError, match="C360_AMOCRM_ACCOUNTS"):
+        load_settings(project)
 
 
 def test_malformed_values_give_clear_errors(
