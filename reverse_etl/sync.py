@@ -13,7 +13,12 @@ from typing import Any
 
 import duckdb
 
-from reverse_etl.destinations import Destination, DestinationError, TargetUnavailable
+from reverse_etl.destinations import (
+    Destination,
+    DestinationError,
+    RecordUpdate,
+    TargetUnavailable,
+)
 from reverse_etl.mapping import (
     SYNC_MART,
     MappingError,
@@ -240,9 +245,7 @@ def _send(
                 progress(done, len(records))
 
 
-def _update(record: PlannedRecord):
-    from reverse_etl.destinations import RecordUpdate
-
+def _update(record: PlannedRecord) -> RecordUpdate:
     return RecordUpdate(
         entity_type=record.entity_type,
         crm_id=record.crm_id,
