@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 from customer360.settings import SettingsError, load_settings
-from demo.standins.amocrm.faults import FaultConfig
 from demo.standins.amocrm.protocol import MAX_BATCH
 from demo.standins.amocrm.ratelimit import RateLimit
 from demo.standins.amocrm.seed import seed_account
@@ -22,6 +21,7 @@ from demo.standins.amocrm.server import (
     start_amocrm_standin,
     store_path,
 )
+from demo.standins.shared import add_fault_arguments, fault_config
 
 TOKEN_ENV = "C360_AMOCRM_TOKEN"
 DEFAULT_HOST = "127.0.0.1"
@@ -71,17 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=MAX_BATCH,
         help=f"entities a PATCH may carry (amoCRM: {MAX_BATCH})",
     )
-    serve.add_argument("--fail-rate", type=float, default=0.0, help="HTTP 500/502/503")
-    serve.add_argument("--slow-rate", type=float, default=0.0)
-    serve.add_argument("--slow-seconds", type=float, default=1.0)
-    serve.add_argument("--drop-rate", type=float, default=0.0, help="closed sockets")
-    serve.add_argument(
-        "--malformed-rate", type=float, default=0.0, help="JSON cut short"
-    )
-    serve.add_argument("--fault-seed", type=int, default=0)
-    serve.add_argument(
-        "--verbose", action="store_true", help="log each request (token masked)"
-    )
+    add_fault_arguments(serve)
     serve.set_defaults(handler=serve_command)
 
     seed = commands.add_parser(
@@ -167,14 +157,7 @@ def serve_command(args: argparse.Namespace) -> int:
         )
     data_dir = _data_dir(args)
     try:
-        faults = FaultConfig(
-            fail_rate=args.fail_rate,
-            slow_rate=args.slow_rate,
-            drop_rate=args.drop_rate,
-            malformed_rate=args.malformed_rate,
-            slow_seconds=args.slow_seconds,
-            seed=args.fault_seed,
-        )
+        faults = fault_config(args)
         rate_limit = (
             RateLimit.unlimited()
             if args.no_rate_limit

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from demo.standins.amocrm.fields import ENTITIES
-from demo.standins.amocrm.store import USER_ID, AccountStore, UpsertCounts
+from demo.standins.amocrm.store import USER_ID, AccountStore
 from demo.standins.bitrix24.store import to_instant
+from demo.standins.shared import UpsertCounts
 
 # Bitrix24's VALUE_TYPE of a phone or e-mail → amoCRM's enum code
 PHONE_ENUM_OF = {

@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,8 +33,9 @@ from demo.standins.amocrm.protocol import (
 )
 from demo.standins.amocrm.ratelimit import RateLimit, SlidingWindow
 from demo.standins.amocrm.seed import SeedSource, seed_account
-from demo.standins.amocrm.store import AccountStore, AppliedPatch, UpsertCounts
+from demo.standins.amocrm.store import AccountStore, AppliedPatch
 from demo.standins.bitrix24.server import _check_loopback
+from demo.standins.shared import KeepAliveHandler, UpsertCounts
 
 _ENTITY = "|".join(ENTITIES)
 _ROUTES = (
@@ -142,28 +143,10 @@ class AccountServer(ThreadingHTTPServer):
         return text.replace(self.token, "***")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(KeepAliveHandler):
     server: AccountServer
-    protocol_version = "HTTP/1.1"  # keep-alive, as clients using a session expect
-    server_version = "nginx"
-    sys_version = ""
 
-    def setup(self) -> None:
-        super().setup()
-        # headers and body go out as separate writes; without this, delayed ACKs
-        # add 40 ms to every keep-alive answer
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._handle()
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._handle()
-
-    def do_PATCH(self) -> None:  # noqa: N802
-        self._handle()
-
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:  # noqa: N802 (http.server's naming)
         self._handle()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002

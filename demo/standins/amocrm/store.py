@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.standins.amocrm.fields import ENTITIES, STANDARD_FIELDS, StandardField
+from demo.standins.shared import UpsertCounts
 
 ACCOUNT_ID = 31000001
 USER_ID = 1  # the user the long-lived token belongs to
@@ -67,16 +68,6 @@ class AppliedPatch:
     fields: dict[str, Any]  # the entity's part of the request, without id/request_id
     updated_at: int
     at: float  # wall-clock seconds since the epoch
-
-
-@dataclass
-class UpsertCounts:
-    inserted: int = 0
-    replaced: int = 0
-    kept: int = 0  # the stored record was as new or newer
-
-    def __str__(self) -> str:
-        return f"{self.inserted} new, {self.replaced} updated, {self.kept} unchanged"
 
 
 def check_entity(entity: str) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from customer360.settings import Settings, SettingsError, load_settings
-from demo.standins.bitrix24.faults import FaultConfig
 from demo.standins.bitrix24.operating import OperatingLimit
 from demo.standins.bitrix24.ratelimit import RateLimit
 from demo.standins.bitrix24.server import (
@@ -21,6 +20,7 @@ from demo.standins.bitrix24.server import (
     start_standin,
 )
 from demo.standins.bitrix24.store import DEFAULT_TZ_OFFSET
+from demo.standins.shared import add_fault_arguments, fault_config
 
 TOKEN_ENV = "C360_CRM_WEBHOOK_TOKEN"
 
@@ -67,17 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=0.0,
         help="simulated seconds charged per call on top of its real time",
     )
-    serve.add_argument("--fail-rate", type=float, default=0.0, help="HTTP 500/502/503")
-    serve.add_argument("--slow-rate", type=float, default=0.0)
-    serve.add_argument("--slow-seconds", type=float, default=1.0)
-    serve.add_argument("--drop-rate", type=float, default=0.0, help="closed sockets")
-    serve.add_argument(
-        "--malformed-rate", type=float, default=0.0, help="JSON cut short"
-    )
-    serve.add_argument("--fault-seed", type=int, default=0)
-    serve.add_argument(
-        "--verbose", action="store_true", help="log each request (token masked)"
-    )
+    add_fault_arguments(serve)
     serve.set_defaults(handler=serve_command)
 
     seed = commands.add_parser(
@@ -236,14 +226,7 @@ def _serve(
     data_dir: Path,
 ) -> int:
     try:
-        faults = FaultConfig(
-            fail_rate=args.fail_rate,
-            slow_rate=args.slow_rate,
-            drop_rate=args.drop_rate,
-            malformed_rate=args.malformed_rate,
-            slow_seconds=args.slow_seconds,
-            seed=args.fault_seed,
-        )
+        faults = fault_config(args)
         rate_limit = (
             RateLimit.lifted()
             if args.no_rate_limit

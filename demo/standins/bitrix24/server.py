@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,9 +34,9 @@ from demo.standins.bitrix24.ratelimit import LeakyBucket, RateLimit
 from demo.standins.bitrix24.store import (
     DEFAULT_TZ_OFFSET,
     PortalStore,
-    UpsertCounts,
     seed_store,
 )
+from demo.standins.shared import KeepAliveHandler, UpsertCounts
 
 _REST_PATH = re.compile(r"^/rest/([^/]+)/([^/]+)/([A-Za-z0-9_.]+?)(?:\.json)?/?$")
 _CONTROL_PREFIX = "/_standin/"
@@ -190,26 +190,8 @@ class PortalServer(ThreadingHTTPServer):
         return text.replace(self.token, "***") if self.token else text
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(KeepAliveHandler):
     server: PortalServer
-    protocol_version = "HTTP/1.1"  # keep-alive, as clients using a session expect
-    server_version = "nginx"  # what answers in front of a real portal
-    sys_version = ""
-
-    def setup(self) -> None:
-        super().setup()
-        # headers and body go out as separate writes; without this, delayed ACKs
-        # add 40 ms to every keep-alive answer
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._handle()
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._handle()
-
-    def do_DELETE(self) -> None:  # noqa: N802
-        self._handle()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         # the default logs the path, and the path holds the webhook token

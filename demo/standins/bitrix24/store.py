@@ -22,6 +22,7 @@ from demo.standins.bitrix24.userfields import (
     seeded_definition,
     stored_value,
 )
+from demo.standins.shared import UpsertCounts
 
 # Kazakhstan's portals run on +05:00; naive dates in filters are read in this zone
 DEFAULT_TZ_OFFSET = "+05:00"
@@ -75,16 +76,6 @@ _OPERATORS = ("!@", ">=", "<=", "!=", "=", ">", "<", "!", "%", "@")
 
 class FilterError(ValueError):
     """A filter or order the portal cannot apply; answered as a Bitrix24 error."""
-
-
-@dataclass
-class UpsertCounts:
-    inserted: int = 0
-    replaced: int = 0
-    kept: int = 0  # the stored record was as new or newer
-
-    def __str__(self) -> str:
-        return f"{self.inserted} new, {self.replaced} updated, {self.kept} unchanged"
 
 
 @dataclass
