@@ -1,6 +1,6 @@
 """Benchmark: the CRM sync against the Bitrix24 stand-in at Bitrix24's standard limits.
 
-    .venv/bin/python benchmarks/crm_sync.py --customers 10000 100000
+    .venv/bin/python benchmarks/crm_sync.py --customers 10000 100000 --without-phone 0.3
 
 For each size: a portal seeded with that many contacts, a warehouse whose
 marts.crm_sync_records holds one row per contact, and the sync as `c360 sync`
@@ -13,6 +13,10 @@ second, the portal's own bucket the same). Prints, per size:
   is printed too;
 - a second sync right after: records sent (0 is right) and its time;
 - a sync after 1% of the customers changed: records sent.
+
+`--without-phone SHARE`: that share of the portal's contacts has no phone, and the
+golden record has one for them, so the first sync fills it (fill_if_empty): the
+sync reads those records back before writing, which costs calls of its own.
 
 Nothing here asserts a figure: they are for reading and quoting.
 """
@@ -50,7 +54,9 @@ select
     null::varchar as crm_phone_e164, null::varchar as crm_email,
     round(1000 + id * 1.5, 2)::double as ltv_12m_kzt,
     0.1::double as churn_probability, null::bigint as duplicate_of_crm_id,
-    null::varchar as data_quality_flags, null::varchar as golden_phone_e164,
+    null::varchar as data_quality_flags,
+    case when list_contains(?::bigint[], id) then '+7701' || lpad(id::varchar, 7, '0')
+    end as golden_phone_e164,
     null::varchar as golden_email
 from (select unnest(?::bigint[]) as id)
 """
@@ -59,15 +65,27 @@ from (select unnest(?::bigint[]) as id)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, nargs="+", default=[10_000])
+    parser.add_argument(
+        "--without-phone",
+        type=float,
+        default=0.0,
+        help="share of contacts with no phone in the CRM, filled by the sync",
+    )
     args = parser.parse_args()
     for customers in args.customers:
         with tempfile.TemporaryDirectory() as folder:
-            _one_size(Path(folder), customers)
+            _one_size(Path(folder), customers, args.without_phone)
 
 
-def _one_size(folder: Path, customers: int) -> None:
+def _one_size(folder: Path, customers: int, without_phone: float) -> None:
     landing = folder / "landing"
     document = seed_document("bench", contacts=customers)
+    to_fill = random.Random(3).sample(
+        range(1, customers + 1), round(customers * without_phone)
+    )
+    for crm_id in to_fill:
+        document["contacts"][crm_id - 1].pop("PHONE", None)
+        document["contacts"][crm_id - 1]["HAS_PHONE"] = "N"
     write_seed(landing, "bench", document)
     with start_standin(
         folder / "standin",
@@ -80,7 +98,7 @@ def _one_size(folder: Path, customers: int) -> None:
         ids = [int(contact["ID"]) for contact in document["contacts"]]
         warehouse = folder / "warehouse.duckdb"
         with duckdb.connect(str(warehouse)) as connection:
-            connection.execute(MART, [ids])
+            connection.execute(MART, [to_fill, ids])
 
         def destination() -> Bitrix24Destination:
             return Bitrix24Destination(
@@ -97,7 +115,10 @@ def _one_size(folder: Path, customers: int) -> None:
         )
         sent = first.counts.confirmed
         rate = sent / first.seconds
-        print(f"{customers:,} customers")
+        print(
+            f"{customers:,} customers, {len(to_fill):,} of them without a phone in"
+            " the CRM (filled by the sync)"
+        )
         print(
             f"  first sync: {sent:,} records confirmed in {first.seconds:.1f} s:"
             f" {rate:,.1f} updates/s = {rate / CEILING:.0%} of the ceiling"

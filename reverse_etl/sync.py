@@ -43,6 +43,9 @@ from reverse_etl.state import (
 DEFAULT_MAPPING = Path(__file__).with_name("mapping.yml")
 # how many differences a dry run shows
 SAMPLE_SIZE = 10
+# batches a destination is told of ahead (`Destination.prepare`): Bitrix24 reads
+# the fields a fill needs for all of them in one call instead of one a batch
+PREPARE_BATCHES = 20
 
 Progress = Callable[[int, int], None]
 
@@ -199,12 +202,16 @@ def _send(
     key = lambda record: (record.target, record.entity_type)  # noqa: E731
     for (target, _entity_type), group in groupby(records, key=key):
         group = list(group)
+        window = destination.batch_size * PREPARE_BATCHES
         for start in range(0, len(group), destination.batch_size):
             batch = group[start : start + destination.batch_size]
             if target in counts.unavailable:
                 counts.not_sent += len(batch)
                 continue
             try:
+                if start % window == 0:
+                    ahead = group[start : start + window]
+                    destination.prepare(target, [_update(r) for r in ahead])
                 results = destination.send(target, [_update(r) for r in batch])
             except TargetUnavailable as error:
                 counts.unavailable[target] = str(error)

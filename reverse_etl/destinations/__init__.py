@@ -61,6 +61,13 @@ class Destination(Protocol):
         """Create one of the sync's own fields; nothing if it exists already."""
         ...
 
+    def prepare(self, target: str, updates: Sequence[RecordUpdate]) -> None:
+        """The next updates for the target (several batches of them) before any is
+        sent: a destination that must read records before writing them (a fill of
+        an empty field) may read them all in one call here instead of one call a
+        batch; one that needs nothing does nothing."""
+        ...
+
     def send(self, target: str, updates: Sequence[RecordUpdate]) -> list[RecordResult]:
         """Write up to `batch_size` records of one entity type, one result each."""
         ...

@@ -3,8 +3,10 @@
 What bites, and what this does about it:
 - in `crm.contact.update` a PHONE or EMAIL item without its `ID` is *added* as a
   new value, so the golden phone is only ever written to a record that has none,
-  and that is read back from the portal right before the write (`crm.*.get`), so
-  a write repeated after a crash or a lost answer cannot add it twice;
+  and that is read back from the portal shortly before the write (`crm.*.list`
+  by ID: the next 20 batches' records in one call, used within
+  `MAX_READ_AGE_SECONDS`; read again before any repeated write), so a write
+  repeated after a crash or a lost answer cannot add it twice;
 - unknown fields are ignored without an error, so the mapping is checked against
   `crm.*.fields` first and the sync's own fields created with `userfield.add`;
 - a batch answers per command: `result` for those applied, `result_error` for
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from itertools import groupby
 from typing import Any
 
 from customer360.settings import CrmPortal
@@ -70,6 +73,13 @@ _PAUSING_ERRORS = {"OPERATION_TIME_LIMIT", "QUERY_LIMIT_EXCEEDED"}
 # for the next run (Bitrix24's operating window is ten minutes)
 MAX_PAUSE_SECONDS = 660.0
 _MULTI_FIELD_TYPE = {"PHONE": "WORK", "EMAIL": "WORK"}
+# a record read for a fill is trusted this long; older, it is read again. Reading
+# the next batches' records in one call keeps the sync at the portal's 100 updates
+# a second (one read call a batch would halve it); the price is that a value a
+# manager types in these seconds may sit beside the golden one
+MAX_READ_AGE_SECONDS = 30.0
+# IDs per crm.*.list command: Bitrix24 answers 50 records a page
+_LIST_PAGE = 50
 
 
 class Bitrix24Destination:
@@ -85,6 +95,8 @@ class Bitrix24Destination:
         timeout: float = 60.0,
     ) -> None:
         self._clients: dict[str, Bitrix24Client] = {}
+        # (target, entity type, crm id) -> (when read, the record or None if gone)
+        self._read: dict[tuple[str, str, int], tuple[float, dict | None]] = {}
         for portal in portals:
             bucket = LeakyBucket(limit or BucketLimit())
             self._clients[portal.branch] = Bitrix24Client(
@@ -152,6 +164,9 @@ class Bitrix24Destination:
                 }
             },
         )
+
+    def prepare(self, target: str, updates: Sequence[RecordUpdate]) -> None:
+        self._read_records(target, [update for update in updates if update.fills])
 
     def send(self, target: str, updates: Sequence[RecordUpdate]) -> list[RecordResult]:
         if len(updates) > BATCH_SIZE:
@@ -230,7 +245,13 @@ class Bitrix24Destination:
         updates: Sequence[RecordUpdate],
         retry: bool,
     ) -> dict[str, Any]:
-        filled = self._still_empty(target, entity_type, updates)
+        try:
+            filled = self._still_empty(target, entity_type, updates)
+        finally:
+            # a read is used for one write: one repeated after a lost answer or a
+            # pause reads the record again
+            for update in updates:
+                self._read.pop((target, entity_type, update.crm_id), None)
         commands = {
             f"r{update.crm_id}": f"crm.{entity_type}.update?"
             + php_query(
@@ -248,22 +269,24 @@ class Bitrix24Destination:
     def _still_empty(
         self, target: str, entity_type: str, updates: Sequence[RecordUpdate]
     ) -> dict[int, dict[str, Any]]:
-        """The fills still to write, per record: read back right before writing, so
-        that a value typed since the last ingest, or written by an earlier attempt
-        whose answer was lost, is never added to."""
+        """The fills still to write, per record: read back shortly before writing
+        (`prepare`, or now), so that a value typed since the last ingest, or
+        written by an earlier attempt whose answer was lost, is never added to."""
         wanting = [update for update in updates if update.fills]
         if not wanting:
             return {}
-        commands = {
-            f"g{update.crm_id}": f"crm.{entity_type}.get?id={update.crm_id}"
+        now = time.monotonic()
+        unread = [
+            update
             for update in wanting
-        }
-        answer = self._call(target, "batch", {"halt": 0, "cmd": commands})
-        records = answer.get("result") or {}
+            if now - self._read.get((target, entity_type, update.crm_id), (-1e9,))[0]
+            > MAX_READ_AGE_SECONDS
+        ]
+        self._read_records(target, unread)
         filled = {}
         for update in wanting:
-            record = records.get(f"g{update.crm_id}")
-            if not isinstance(record, dict):
+            _, record = self._read[(target, entity_type, update.crm_id)]
+            if record is None:
                 continue  # gone: the update itself will say so
             filled[update.crm_id] = {
                 field: value
@@ -271,6 +294,41 @@ class Bitrix24Destination:
                 if _is_empty(record.get(field))
             }
         return filled
+
+    def _read_records(self, target: str, updates: Sequence[RecordUpdate]) -> None:
+        """Read the fields these updates would fill: `crm.*.list` filtered by ID,
+        50 records a command and 50 commands a call."""
+        commands: dict[str, str] = {}
+        asked: dict[str, tuple[str, list[int]]] = {}
+        key = lambda update: update.entity_type  # noqa: E731
+        for entity_type, group in groupby(sorted(updates, key=key), key=key):
+            group = list(group)
+            select = sorted({"ID", *(f for update in group for f in update.fills)})
+            for start in range(0, len(group), _LIST_PAGE):
+                ids = [update.crm_id for update in group[start : start + _LIST_PAGE]]
+                name = f"l{len(commands)}"
+                commands[name] = f"crm.{entity_type}.list?" + php_query(
+                    {"filter": {"@ID": ids}, "select": select}
+                )
+                asked[name] = (entity_type, ids)
+        names = list(commands)
+        for start in range(0, len(names), BATCH_SIZE):
+            chunk = {name: commands[name] for name in names[start : start + BATCH_SIZE]}
+            answer = self._call(target, "batch", {"halt": 0, "cmd": chunk})
+            results = answer.get("result") or {}
+            now = time.monotonic()
+            for name in chunk:
+                entity_type, ids = asked[name]
+                found = {
+                    int(record["ID"]): record
+                    for record in results.get(name) or []
+                    if isinstance(record, dict) and "ID" in record
+                }
+                for crm_id in ids:
+                    self._read[(target, entity_type, crm_id)] = (
+                        now,
+                        found.get(crm_id),
+                    )
 
 
 def _fields(update: RecordUpdate, fills: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from demo.standins.bitrix24.entities import CONTACT
-from reverse_etl.destinations import DestinationError
+from reverse_etl.destinations import DestinationError, RecordUpdate, bitrix24
 from reverse_etl.mapping import MappingError
 from reverse_etl.state import MAX_ATTEMPTS
 from reverse_etl.sync import run_sync
@@ -253,3 +253,41 @@ def test_a_bad_mapping_sends_nothing(world: SyncWorld, tmp_path) -> None:
     with pytest.raises(MappingError, match="mapping.yml:4: ID is read-only"):
         _sync(world, mapping_path=mapping)
     assert world.updates_applied() == {}
+
+
+def test_the_records_to_fill_are_read_for_many_batches_in_one_call(
+    world: SyncWorld,
+) -> None:
+    # one read call a batch would halve the sync's rate against the portal's
+    # 2 calls a second: 120 records to fill are 3 write calls and 1 read call
+    ids = add_contacts(world, 120)
+    world.mart(
+        [contact_row(crm_id, golden_phone_e164=f"+7701{crm_id:07d}") for crm_id in ids]
+    )
+    world.portal.reset_stats()
+    report = _sync(world)
+    assert report.counts.confirmed == 120
+    assert world.portal.stats()["methods"]["batch"] == 4
+    phones = {
+        crm_id: [item["VALUE"] for item in world.record("contact", crm_id)["PHONE"]]
+        for crm_id in (ids[0], ids[75], ids[-1])
+    }
+    assert phones == {crm_id: [f"+7701{crm_id:07d}"] for crm_id in phones}
+
+
+def test_a_read_older_than_its_age_is_read_again_before_the_write(
+    world: SyncWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [crm_id] = add_contacts(world, 1)
+    update = RecordUpdate("contact", crm_id, {}, {"PHONE": "+77012223344"})
+    destination = world.destination()
+    destination.prepare("almaty", [update])
+    # typed by a manager after the read ahead, before the write
+    world.portal.store.update(
+        CONTACT, crm_id, {"PHONE": [{"VALUE": "+77018887766", "VALUE_TYPE": "MOBILE"}]}
+    )
+    monkeypatch.setattr(bitrix24, "MAX_READ_AGE_SECONDS", 0.0)
+    [result] = destination.send("almaty", [update])
+    assert result.confirmed
+    phones = [item["VALUE"] for item in world.record("contact", crm_id)["PHONE"]]
+    assert phones == ["+77018887766"]
