@@ -48,10 +48,10 @@ def _crm_unconfigured(settings: Settings) -> str | None:
     if settings.crm_portals or settings.amocrm_accounts:
         return None
     return (
-        "no CRM portals or amoCRM accounts configured ([crm] portals or [amocrm] "
-        "accounts in c360.toml, or C360_CRM_PORTALS='almaty=https://...', "
-        "C360_AMOCRM_ACCOUNTS='astana=https://....amocrm.ru'; outside the project "
-        "folder, C360_PROJECT_DIR says where c360.toml is)"
+        "no CRM portals configured ([crm] portals in c360.toml, or "
+        "C360_CRM_PORTALS='almaty=https://...'), nor amoCRM accounts ([amocrm] "
+        "accounts, or C360_AMOCRM_ACCOUNTS='taraz=https://taraz.amocrm.ru'); "
+        "outside the project folder, C360_PROJECT_DIR says where c360.toml is"
     )
 
 
