@@ -45,4 +45,12 @@ def _settings(args: argparse.Namespace) -> int:
         f"{'CRM webhook tokens':27} "
         + ", ".join(f"{b}: {s}" for b, s in tokens.items())
     )
+    if settings.amocrm_accounts:
+        print(
+            f"{'amoCRM tokens':27} "
+            + ", ".join(
+                f"{a.branch}: {'set' if a.token else 'MISSING'}"
+                for a in settings.amocrm_accounts
+            )
+        )
     return 0

@@ -26,6 +26,10 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "C360_CRM_PORTALS": ",".join(
             f"{portal.branch}={portal.base_url}" for portal in settings.crm_portals
         ),
+        "C360_AMOCRM_ACCOUNTS": ",".join(
+            f"{account.branch}={account.base_url}"
+            for account in settings.amocrm_accounts
+        ),
         "C360_ONEC_BRANCHES": ",".join(
             f"{name}={code}" for name, code in settings.onec_branches.items()
         ),

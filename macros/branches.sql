@@ -1,9 +1,10 @@
 {#- The company's branches come from its settings, not from the models.
 
     c360_branches(): the branch codes, a list: the dbt var c360_branches (which
-    `c360 run` and Dagster pass), else the names of C360_CRM_PORTALS and the codes of
-    C360_ONEC_BRANCHES (which `c360 settings --exports` prints); none when dbt was
-    given neither, and then branches are not checked.
+    `c360 run` and Dagster pass), else the names of C360_CRM_PORTALS and
+    C360_AMOCRM_ACCOUNTS and the codes of C360_ONEC_BRANCHES (which
+    `c360 settings --exports` prints); none when dbt was given none of them, and
+    then branches are not checked.
 
     c360_onec_branches(): 1C's Филиал -> branch code, a dict: the dbt var
     c360_onec_branches, else C360_ONEC_BRANCHES ("Караганда=karaganda,..."). -#}
@@ -17,12 +18,14 @@
     {{- return(given | list) -}}
   {%- endif -%}
   {%- set portals = env_var('C360_CRM_PORTALS', '__unset__') -%}
+  {%- set accounts = env_var('C360_AMOCRM_ACCOUNTS', '__unset__') -%}
   {%- set onec = env_var('C360_ONEC_BRANCHES', '__unset__') -%}
-  {%- if portals == '__unset__' and onec == '__unset__' -%}
+  {%- if portals == '__unset__' and accounts == '__unset__' and onec == '__unset__' -%}
     {{- return(none) -}}
   {%- endif -%}
   {%- set codes = [] -%}
-  {%- for item in (portals if portals != '__unset__' else '').split(',') -%}
+  {%- set crms = [portals, accounts] | reject('equalto', '__unset__') | join(',') -%}
+  {%- for item in crms.split(',') -%}
     {%- set code = item.split('=')[0] | trim -%}
     {%- if code and code not in codes -%}{%- do codes.append(code) -%}{%- endif -%}
   {%- endfor -%}

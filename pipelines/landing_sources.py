@@ -45,12 +45,13 @@ class LandingSource:
 
 
 def _crm_unconfigured(settings: Settings) -> str | None:
-    if settings.crm_portals:
+    if settings.crm_portals or settings.amocrm_accounts:
         return None
     return (
         "no CRM portals configured ([crm] portals in c360.toml, or "
-        "C360_CRM_PORTALS='almaty=https://...'; outside the project folder, "
-        "C360_PROJECT_DIR says where c360.toml is)"
+        "C360_CRM_PORTALS='almaty=https://...'), nor amoCRM accounts ([amocrm] "
+        "accounts, or C360_AMOCRM_ACCOUNTS='taraz=https://taraz.amocrm.ru'); "
+        "outside the project folder, C360_PROJECT_DIR says where c360.toml is"
     )
 
 
@@ -61,13 +62,20 @@ def _build_crm(
     # or broken, and so that `c360 --help` does not import it
     from pipelines.crm import crm_source, source_arguments
 
-    # a missing token is named the way c360 sets it (C360_CRM_WEBHOOK_TOKEN_<BRANCH>),
-    # before any extraction; a CRM without portals is absent and is not landed
+    # a missing token is named the way c360 sets it (C360_CRM_WEBHOOK_TOKEN_<BRANCH>,
+    # C360_AMOCRM_TOKEN_<BRANCH>), before any extraction; a CRM without portals or
+    # accounts is absent and is not landed
     for portal in settings.crm_portals:
         portal.method_url("batch")
-    # a failing portal does not stop the others: land_source reports it by name
+    for account in settings.amocrm_accounts:
+        account.api_url("contacts")
+    # a failing portal or account does not stop the others: land_source reports it
     return crm_source(
-        **source_arguments(settings.crm_portals),
+        **source_arguments(
+            settings.crm_portals,
+            settings.amocrm_accounts,
+            settings.amocrm_requests_per_second,
+        ),
         tally=tally,
         progress=progress,
         skip_failing_portals=True,
@@ -103,7 +111,7 @@ SOURCES: dict[str, LandingSource] = {
     for source in (
         LandingSource(
             "crm",
-            "Bitrix24 contacts, companies and deals, one portal per branch",
+            "Bitrix24 (or amoCRM) contacts, companies and deals, one CRM per branch",
             _build_crm,
             unconfigured=_crm_unconfigured,
         ),

@@ -53,13 +53,15 @@ def build_landing_assets(settings: Settings) -> list[AssetsDefinition]:
 def declared_source(source_name: str, settings: Settings) -> DltSource:
     """The source whose resources dagster-dlt turns into this source's assets.
 
-    Built without the CRM's portals: declaring assets must need no webhook token
-    (`dagster dev` loads where none is set) and reach no portal, and the CRM source
-    has the same resources with or without them. Building reads nothing; each run
+    Built without the CRM's portals and amoCRM accounts: declaring assets must need
+    no token (`dagster dev` loads where none is set) and reach no CRM, and the CRM
+    source has the same resources with or without them. Building reads nothing; each run
     builds its own source from the settings of that moment, with its own tally.
     """
     return SOURCES[source_name].build(
-        replace(settings, crm_portals=()), SourceTally(source_name), None
+        replace(settings, crm_portals=(), amocrm_accounts=()),
+        SourceTally(source_name),
+        None,
     )
 
 

@@ -1,18 +1,24 @@
-"""The CRM source: contacts, companies and deals from every branch's Bitrix24 portal."""
+"""The CRM source: contacts, companies and deals from every branch's CRM.
+
+A branch runs Bitrix24 (a portal) or amoCRM (an account): amoCRM's contacts and
+companies are shaped as Bitrix24 records and land in the same tables.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import dlt
 
-from customer360.settings import CrmPortal, SettingsError
+from customer360.settings import AmoCrmAccount, CrmPortal, SettingsError
 from pipelines.common.contracts import SchemaDriftError, compare_columns
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally, record_key
+from pipelines.crm.amocrm import AmoCrmClient, CrmBlockedError, bitrix_shaped
 from pipelines.crm.helpers import (
     BadRecord,
     Bitrix24Client,
@@ -20,6 +26,7 @@ from pipelines.crm.helpers import (
     CrmError,
     CrmRequestError,
     LandedContent,
+    Page,
     changed_types,
     content_hash,
     landed_row,
@@ -27,6 +34,8 @@ from pipelines.crm.helpers import (
     record_fingerprint,
 )
 from pipelines.crm.settings import (
+    AMOCRM_ENTITIES,
+    AMOCRM_REQUESTS_PER_SECOND,
     CONTENT_HASH,
     ENTITIES,
     ORDER,
@@ -41,6 +50,7 @@ from pipelines.crm.settings import (
 
 __all__ = [
     "CrmAuthError",
+    "CrmBlockedError",
     "CrmError",
     "CrmRequestError",
     "crm_source",
@@ -68,6 +78,10 @@ def crm_source(
     rate_limit_wait: float = 0.5,
     timeout: float = 60.0,
     skip_failing_portals: bool = False,
+    amocrm_accounts: dict[str, str] | None = None,
+    amocrm_token: str | None = None,
+    amocrm_tokens: dict[str, str] | None = None,
+    amocrm_requests_per_second: float = AMOCRM_REQUESTS_PER_SECOND,
 ) -> Any:
     """Every branch's contacts, companies and deals, one table each with `branch`.
 
@@ -82,6 +96,13 @@ def crm_source(
     the token) stops the load, unless `skip_failing_portals`: then the other
     portals are landed and the failing one is recorded in `tally.failures`, which
     whoever runs the source must then report (customer360's runner does).
+
+    `amocrm_accounts` maps each branch that runs amoCRM to its account
+    (`https://branch.amocrm.ru`), read with the long-lived token `amocrm_token`
+    (`amocrm_tokens` a branch's own) at most `amocrm_requests_per_second`. Its
+    contacts and companies land in the same tables as Bitrix24's, shaped as
+    Bitrix24 records (`pipelines.crm.amocrm.bitrix_record`); it lands no deals.
+    A failing account is a failing portal for `skip_failing_portals`.
     """
     crm_portals = tuple(
         CrmPortal(
@@ -101,6 +122,25 @@ def crm_source(
                 f"sources.crm.branch_tokens.{portal.branch} in .dlt/secrets.toml, "
                 "or SOURCES__CRM__WEBHOOK_TOKEN in the environment"
             )
+    accounts = tuple(
+        AmoCrmAccount(
+            branch, url, token=(amocrm_tokens or {}).get(branch) or amocrm_token
+        )
+        for branch, url in (amocrm_accounts or {}).items()
+    )
+    both = sorted(set(portals) & {account.branch for account in accounts})
+    if both:
+        raise SettingsError(
+            f"branch {', '.join(both)} has both a Bitrix24 portal and an amoCRM "
+            "account: a branch has one CRM"
+        )
+    for account in accounts:
+        if not account.token:
+            raise SettingsError(
+                f"no amoCRM token for the {account.branch} account: set "
+                "sources.crm.amocrm_token (every account) or "
+                f"sources.crm.amocrm_tokens.{account.branch} in .dlt/secrets.toml"
+            )
     if skip_failing_portals and tally is None:
         raise ValueError("skip_failing_portals needs a tally to record them in")
     tally = tally if tally is not None else SourceTally(SOURCE_NAME)
@@ -111,6 +151,13 @@ def crm_source(
         "rate_limit_wait": rate_limit_wait,
         "timeout": timeout,
     }
+    branches = (
+        *(_Bitrix24Branch(portal, page_size, client_options) for portal in crm_portals),
+        *(
+            _AmoCrmBranch(account, amocrm_requests_per_second, client_options)
+            for account in accounts
+        ),
+    )
     return [
         dlt.resource(
             _entity_records,
@@ -120,16 +167,20 @@ def crm_source(
             schema_contract=SCHEMA_CONTRACT,
             # DuckDB loads parquet in bulk; dlt's default row inserts are far slower
             file_format="parquet",
-        )(entity, crm_portals, tally, page_size, progress, client_options, failing)
+        )(entity, branches, tally, progress, failing)
         for entity in ENTITIES
     ]
 
 
-def source_arguments(portals: Sequence[CrmPortal]) -> dict[str, Any]:
-    """`crm_source`'s portal arguments for portals described as `CrmPortal`s.
+def source_arguments(
+    portals: Sequence[CrmPortal],
+    amocrm_accounts: Sequence[AmoCrmAccount] = (),
+    amocrm_requests_per_second: float = AMOCRM_REQUESTS_PER_SECOND,
+) -> dict[str, Any]:
+    """`crm_source`'s arguments for portals and accounts as the settings say them.
 
-    Every token goes in `branch_tokens` and `webhook_token` is an explicit None,
-    so dlt's config and secrets add nothing to what the portals say.
+    Every token goes in `branch_tokens` / `amocrm_tokens` and the shared ones are
+    an explicit None, so dlt's config and secrets add nothing to what they say.
     """
     user_ids = {portal.user_id for portal in portals}
     if len(user_ids) > 1:
@@ -144,6 +195,10 @@ def source_arguments(portals: Sequence[CrmPortal]) -> dict[str, Any]:
             portal.branch: portal.token for portal in portals if portal.token
         },
         "user_id": user_ids.pop() if user_ids else 1,
+        "amocrm_accounts": {a.branch: a.base_url for a in amocrm_accounts},
+        "amocrm_token": None,
+        "amocrm_tokens": {a.branch: a.token for a in amocrm_accounts if a.token},
+        "amocrm_requests_per_second": amocrm_requests_per_second,
     }
 
 
@@ -212,13 +267,71 @@ class _FailingPortals:
         )
 
 
+class _Bitrix24Branch:
+    """A branch whose CRM is a Bitrix24 portal: its records need no translation."""
+
+    def __init__(
+        self, portal: CrmPortal, page_size: int, client_options: dict[str, Any]
+    ) -> None:
+        self.branch = portal.branch
+        self.portal = portal
+        self.page_size = page_size
+        self.client_options = client_options
+
+    def reads(self, entity: CrmEntity) -> bool:
+        return True
+
+    def listing(
+        self, entity: CrmEntity, cursor: dict[str, Any]
+    ) -> tuple[str, Iterator[Page], Callable[[Any], dict[str, Any]] | None]:
+        client = Bitrix24Client(self.portal, **self.client_options)
+        params: dict[str, Any] = {"select": list(SELECT), "order": dict(ORDER)}
+        if cursor.get("last"):
+            params["filter"] = {">=DATE_MODIFY": cursor["last"]}
+        pages = client.list_pages(entity.method, params, self.page_size)
+        return client.masked_url, pages, None
+
+
+class _AmoCrmBranch:
+    """A branch whose CRM is an amoCRM account: contacts and companies only,
+    translated into Bitrix24 records.
+
+    One client for both entities, so that one pacer keeps the whole account
+    within its requests a second (dlt may read the resources in turns).
+    """
+
+    def __init__(
+        self,
+        account: AmoCrmAccount,
+        requests_per_second: float,
+        client_options: dict[str, Any],
+    ) -> None:
+        self.branch = account.branch
+        self.client = AmoCrmClient(
+            account, requests_per_second=requests_per_second, **client_options
+        )
+
+    def reads(self, entity: CrmEntity) -> bool:
+        return entity.table in AMOCRM_ENTITIES
+
+    def listing(
+        self, entity: CrmEntity, cursor: dict[str, Any]
+    ) -> tuple[str, Iterator[Page], Callable[[Any], dict[str, Any]] | None]:
+        last_ts = cursor.get("last_ts")
+        # amoCRM filters on whole seconds, from the given one on
+        updated_from = None if last_ts is None else math.floor(last_ts)
+        pages = self.client.list_pages(entity, updated_from)
+        return self.client.masked_url, pages, bitrix_shaped(entity)
+
+
+_Branch = _Bitrix24Branch | _AmoCrmBranch
+
+
 def _entity_records(
     entity: CrmEntity,
-    portals: tuple[CrmPortal, ...],
+    branches: tuple[_Branch, ...],
     tally: SourceTally,
-    page_size: int,
     progress: Callable[[str], None] | None,
-    client_options: dict[str, Any],
     failing: _FailingPortals | None,
 ) -> Iterator[Any]:
     # cursor per branch: the newest DATE_MODIFY seen, and which record versions
@@ -228,52 +341,45 @@ def _entity_records(
     landed = LandedContent(dlt.current.pipeline(), entity.table)
     hints = _table_hints(entity)
     tally.keyed_by(entity.table, *PRIMARY_KEY)
-    for portal in portals:
-        if failing is not None and portal.branch in failing:
-            failing.record(portal.branch, entity.table)
+    for branch in branches:
+        if not branch.reads(entity):
+            continue
+        if failing is not None and branch.branch in failing:
+            failing.record(branch.branch, entity.table)
             continue
         try:
-            yield from _portal_records(
-                entity,
-                portal,
-                cursors,
-                landed,
-                hints,
-                tally,
-                page_size,
-                progress,
-                client_options,
+            yield from _branch_records(
+                entity, branch, cursors, landed, hints, tally, progress
             )
         except CrmError as error:
             if failing is None:
                 raise
             # what was read before the failure is landed (merge makes a re-read
-            # harmless); the portal's cursor stays, so the next run reads it again
-            failing.record(portal.branch, entity.table, error)
+            # harmless); the branch's cursor stays, so the next run reads it again
+            failing.record(branch.branch, entity.table, error)
             if progress is not None:
-                progress(f"crm/{portal.branch} {entity.table}: FAILED: {error}")
+                progress(f"crm/{branch.branch} {entity.table}: FAILED: {error}")
 
 
-def _portal_records(
+def _branch_records(
     entity: CrmEntity,
-    portal: CrmPortal,
+    branch: _Branch,
     cursors: dict[str, Any],
     landed: LandedContent,
     hints: Any,
     tally: SourceTally,
-    page_size: int,
     progress: Callable[[str], None] | None,
-    client_options: dict[str, Any],
 ) -> Iterator[Any]:
-    """One portal's records of `entity`; its cursor moves only once all are read.
+    """One branch's records of `entity`; its cursor moves only once all are read.
 
     Rows are held back up to a batch call's worth and then looked up in the
     warehouse all at once: a row whose content is the landed one's is neither
     read nor landed, like a version the cursor skips.
     """
+    code = branch.branch
 
     def changed(rows: list[dict[str, Any]]) -> Iterator[Any]:
-        rows = landed.changed_only(portal.branch, rows)
+        rows = landed.changed_only(code, rows)
         if rows:
             tally.count_read(entity.table, len(rows))
             tally.count_landed(
@@ -281,25 +387,21 @@ def _portal_records(
             )
             yield dlt.mark.with_hints(rows, hints, create_table_variant=True)
 
-    client = Bitrix24Client(portal, **client_options)
-    cursor = cursors.get(portal.branch) or {}
+    cursor = cursors.get(code) or {}
     last_ts: float | None = cursor.get("last_ts")
     seen: dict[str, str] = dict(cursor.get("seen") or {})
-    params: dict[str, Any] = {"select": list(SELECT), "order": dict(ORDER)}
-    if cursor.get("last"):
-        params["filter"] = {">=DATE_MODIFY": cursor["last"]}
+    where, pages, translate = branch.listing(entity, cursor)
     newest = {"last": cursor.get("last"), "last_ts": last_ts, "seen": dict(seen)}
     done = reported = 0
     listing_began: str | None = None
     rows: list[dict[str, Any]] = []
     try:
-        for page in client.list_pages(entity.method, params, page_size):
+        for page in pages:
             listing_began = listing_began or page.portal_started_at
             for record in page.records:
                 item = _land_or_reject(
                     entity,
-                    portal,
-                    client,
+                    (code, where, translate),
                     page.start,
                     record,
                     (last_ts, seen, newest),
@@ -319,13 +421,18 @@ def _portal_records(
             done += len(page.records)
             # one line per batch of pages, not per page: 100,000 contacts would
             # otherwise print 2,000 lines
+            last_page = page.total is not None and done >= page.total
             if progress is not None and (
-                done - reported >= _PROGRESS_EVERY or done >= page.total
+                done - reported >= _PROGRESS_EVERY or last_page
             ):
                 reported = done
                 progress(
-                    f"crm/{portal.branch} {entity.table}: "
-                    f"{min(done, page.total):,} / {page.total:,}"
+                    f"crm/{code} {entity.table}: "
+                    + (
+                        f"{min(done, page.total):,} / {page.total:,}"
+                        if page.total is not None
+                        else f"{done:,} read"
+                    )
                 )
     except CrmError:
         # the rows read before the failure land all the same
@@ -334,13 +441,12 @@ def _portal_records(
         raise
     if rows:
         yield from changed(rows)
-    cursors[portal.branch] = _capped(newest, listing_began)
+    cursors[code] = _capped(newest, listing_began)
 
 
 def _land_or_reject(
     entity: CrmEntity,
-    portal: CrmPortal,
-    client: Bitrix24Client,
+    source: tuple[str, str, Callable[[Any], dict[str, Any]] | None],
     start: int,
     record: Any,
     cursor: tuple[float | None, dict[str, str], dict[str, Any]],
@@ -348,9 +454,12 @@ def _land_or_reject(
 ) -> Any:
     """The row to land, a reject item, or None for a version landed before.
 
-    `cursor` is (the previous load's newest DATE_MODIFY, the versions it carried,
-    this load's newest so far, updated here).
+    `source` is (the branch, where it was read, and the translation of its
+    records into Bitrix24's, None for a Bitrix24 portal); `cursor` is (the
+    previous load's newest DATE_MODIFY, the versions it carried, this load's
+    newest so far, updated here).
     """
+    branch, where, translate = source
     last_ts, seen, newest = cursor
     if not isinstance(record, dict):
         return reject(
@@ -358,9 +467,21 @@ def _land_or_reject(
             entity.table,
             "not a JSON object",
             json.dumps(record, ensure_ascii=False),
-            file=client.masked_url,
+            file=where,
             page=start,
         )
+    if translate is not None:
+        try:
+            record = translate(record)
+        except BadRecord as error:
+            return reject(
+                SOURCE_NAME,
+                entity.table,
+                str(error),
+                json.dumps(record, ensure_ascii=False),
+                file=where,
+                page=start,
+            )
     # a field the staging models read that disappeared, or whose kind of value
     # changed, stops the load; any other field is landed and reported
     appeared, missing = compare_columns(
@@ -390,14 +511,14 @@ def _land_or_reject(
         if instant == newest["last_ts"]:
             newest["seen"][record_id] = fingerprint
     try:
-        row = landed_row(record, portal.branch, entity.fields)
+        row = landed_row(record, branch, entity.fields)
     except BadRecord as error:
         return reject(
             SOURCE_NAME,
             entity.table,
             str(error),
             json.dumps(record, ensure_ascii=False),
-            file=client.masked_url,
+            file=where,
             page=start,
         )
     row[CONTENT_HASH] = content_hash(record)

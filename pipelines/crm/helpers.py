@@ -88,7 +88,7 @@ class Page:
 
     start: int
     records: list[dict[str, Any]]
-    total: int
+    total: int | None  # None where the CRM does not say (amoCRM)
     # the portal's clock when the listing began (``time.date_start``), if it said
     portal_started_at: str | None = None
 

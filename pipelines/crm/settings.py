@@ -12,6 +12,12 @@ MAX_BATCH_COMMANDS = 50  # Bitrix24 refuses a batch of more
 SELECT = ("*", "UF_*", "PHONE", "EMAIL")  # without these Bitrix24 omits the fields
 ORDER = {"ID": "ASC"}
 
+# amoCRM (API v4): the list path of each entity an amoCRM branch lands; it has no
+# deals (its leads are another thing, not landed)
+AMOCRM_ENTITIES = {"contacts": "contacts", "companies": "companies"}
+AMOCRM_PAGE_SIZE = 250  # the most amoCRM answers a page with
+AMOCRM_REQUESTS_PER_SECOND = 7.0  # amoCRM's limit per integration
+
 # Bitrix24 omits a multi-field on a record that has no value in it
 MULTI_FIELDS = ("PHONE", "EMAIL")
 # standard address fields (crm.contact.fields, crm.company.fields) that not every

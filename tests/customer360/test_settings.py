@@ -123,6 +123,10 @@ def test_amocrm_accounts_are_branches_with_their_own_token(
         "https://taraz.amocrm.ru/api/v4/contacts"
     )
     assert "own" not in repr(settings.amocrm_account("taraz"))
+    # a dbt run by hand (`c360 settings --exports`) knows the amoCRM branches too
+    assert dbt_environment(settings)["C360_AMOCRM_ACCOUNTS"] == (
+        "taraz=https://taraz.amocrm.ru/,oral=https://oral.amocrm.ru"
+    )
     with pytest.raises(SettingsError, match="unknown amoCRM branch 'almaty'"):
         settings.amocrm_account("almaty")
     # the environment replaces the file's accounts; a branch has one CRM

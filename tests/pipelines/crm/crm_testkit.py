@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from customer360.settings import CrmPortal
+from customer360.settings import AmoCrmAccount, CrmPortal
 from demo.standins.bitrix24 import RateLimit
 from pipelines.common.destination import make_pipeline
 from pipelines.common.tally import SourceTally
@@ -28,13 +28,17 @@ class Warehouse:
         self,
         portals: tuple[CrmPortal, ...],
         resources: tuple[str, ...] = (),
+        accounts: tuple[AmoCrmAccount, ...] = (),
         **options: Any,
     ) -> tuple[Any, SourceTally]:
         options.setdefault("backoff_seconds", 0.01)
         options.setdefault("rate_limit_wait", 0.1)
         tally = SourceTally("crm")
         pipeline = make_pipeline("crm", self.path)
-        source = crm_source(**source_arguments(portals), tally=tally, **options)
+        arguments = source_arguments(portals, accounts)
+        for name in [name for name in options if name in arguments]:
+            arguments[name] = options.pop(name)
+        source = crm_source(**arguments, tally=tally, **options)
         if resources:
             source = source.with_resources(*resources)
         info = pipeline.run(source)
