@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--destination",
         action="append",
         metavar="NAME",
-        help="only this CRM (bitrix24); every configured one by default",
+        help="only this CRM (bitrix24, amocrm); every configured one by default",
     )
     sync.add_argument(
         "--dry-run",
@@ -48,7 +48,8 @@ def _sync(args: argparse.Namespace) -> int:
     if unknown or not names:
         print(
             f"c360 sync: no CRM configured as {', '.join(unknown) or 'any destination'}"
-            f" (configured: {', '.join(destinations) or 'none'}; see [crm] portals)",
+            f" (configured: {', '.join(destinations) or 'none'};"
+            " see [crm] portals and [amocrm] accounts)",
             file=sys.stderr,
         )
         return 2

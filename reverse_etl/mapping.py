@@ -239,8 +239,11 @@ def check_against_crm(
                 f"{mapped.where}: {mapped.field} holds several values in {target}:"
                 " map it fill_if_empty, the sync never replaces them"
             )
-        elif known.type not in ("multi", mapped.type) and not (
-            known.type == "string" and mapped.ours is False
+        elif (
+            known.type not in ("multi", mapped.type)
+            and not (known.type == "string" and mapped.ours is False)
+            # a whole number fits a number field (amoCRM has only `numeric`)
+            and (known.type, mapped.type) != ("double", "integer")
         ):
             problems.append(
                 f"{mapped.where}: type mismatch: {mapped.field} is {known.type} in"

@@ -29,6 +29,8 @@ CRM = {
     "NAME": CrmField("NAME", "string"),
     "PHONE": CrmField("PHONE", "multi"),
     "UF_CRM_C360_LTV": CrmField("UF_CRM_C360_LTV", "double"),
+    # a number field, as amoCRM's `numeric` is
+    "UF_CRM_RANK": CrmField("UF_CRM_RANK", "double"),
 }
 
 
@@ -52,6 +54,26 @@ def test_a_good_mapping_passes_and_says_which_fields_to_create(tmp_path: Path) -
     check_against_mart(mapping, MART)
     created = check_against_crm(mapping, "contact", CRM, "almaty portal")
     assert [m.field for m in created] == ["UF_CRM_C360_ID"]
+
+
+def test_the_shipped_mapping_loads_for_amocrm_with_fields_named_by_code() -> None:
+    mapping = load_mapping(DEFAULT_MAPPING, "amocrm")
+    assert {"contact", "company"} == set(mapping.entity_types)
+    assert {m.field for m in mapping.for_entity("contact")} == {
+        "C360_ID",
+        "C360_CUSTOMER_ID",
+        "C360_LTV",
+        "C360_CHURN_RISK",
+        "C360_SEGMENT",
+        "C360_DQ_FLAGS",
+        "C360_DUPLICATE_OF",
+        "PHONE",
+        "EMAIL",
+    }
+    assert {m.field for m in mapping.fields if m.mode == "fill_if_empty"} == {
+        "PHONE",
+        "EMAIL",
+    }
 
 
 def test_the_shipped_mapping_loads_for_bitrix24() -> None:
@@ -115,6 +137,16 @@ def test_a_bad_line_is_named(tmp_path: Path, line: str, says: str) -> None:
         (
             "    - {column: c360_id, field: NAME, type: string, mode: overwrite}\n",
             None,  # a standard string field may be overwritten when the user says so
+        ),
+        (
+            "    - {column: crm_id, field: UF_CRM_RANK, type: integer,"
+            " mode: overwrite}\n",
+            None,  # a whole number fits a number field
+        ),
+        (
+            "    - {column: c360_id, field: UF_CRM_RANK, type: string,"
+            " mode: overwrite}\n",
+            "mapping.yml:6: type mismatch: UF_CRM_RANK is double",
         ),
     ],
 )
