@@ -390,6 +390,11 @@ class AmoCrmDestination:
 
     # -- sending ---------------------------------------------------------------
 
+    def prepare(self, target: str, updates: Sequence[RecordUpdate]) -> None:
+        """Nothing ahead: a batch's fills are read right before it is sent. A write
+        here replaces all of a field's values, so the read is kept as close to the
+        write as it can be; at 7 calls a second the extra call costs little."""
+
     def send(self, target: str, updates: Sequence[RecordUpdate]) -> list[RecordResult]:
         if len(updates) > BATCH_SIZE:
             raise ValueError(

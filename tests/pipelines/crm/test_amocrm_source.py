@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,28 +62,37 @@ def _settings(tmp_path: Path, warehouse: Warehouse, **crms: Any) -> Settings:
     )
 
 
-def _patch(amo: AmoCrmStandin, entity: str, changes: list[dict[str, Any]]) -> None:
-    """Write through amoCRM's API, as a user or the CRM sync does."""
-    answer = requests.patch(
-        f"{amo.url}/api/v4/{entity}",
-        json=changes,
-        headers={"Authorization": f"Bearer {AMO_TOKEN}"},
-        timeout=10,
-    )
+def _api(amo: AmoCrmStandin, method: str, path: str, body: Any) -> None:
+    """Write through amoCRM's API, as a user or the CRM sync does: politely, so
+    a 429 (the ingest just used the account's second) is waited out."""
+    for _ in range(20):
+        answer = requests.request(
+            method,
+            f"{amo.url}/api/v4/{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {AMO_TOKEN}"},
+            timeout=10,
+        )
+        if answer.status_code != 429:
+            break
+        time.sleep(float(answer.json().get("retry_after") or 1))
     assert answer.status_code == 200, answer.text
+
+
+def _patch(amo: AmoCrmStandin, entity: str, changes: list[dict[str, Any]]) -> None:
+    _api(amo, "PATCH", entity, changes)
 
 
 def _create_sync_fields(amo: AmoCrmStandin, entity: str) -> None:
-    answer = requests.post(
-        f"{amo.url}/api/v4/{entity}/custom_fields",
-        json=[
+    _api(
+        amo,
+        "POST",
+        f"{entity}/custom_fields",
+        [
             {"name": "C360 ID", "type": "text", "code": "C360_ID"},
             {"name": "C360 segment", "type": "text", "code": "C360_SEGMENT"},
         ],
-        headers={"Authorization": f"Bearer {AMO_TOKEN}"},
-        timeout=10,
     )
-    assert answer.status_code == 200, answer.text
 
 
 def _query(warehouse: Warehouse, sql: str) -> list[tuple]:
