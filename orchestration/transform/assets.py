@@ -1,5 +1,7 @@
 """dbt models, seeds and tests as Dagster assets, built by `dbt build`."""
 
+import contextlib
+import os
 import shutil
 import sys
 from collections.abc import Mapping
@@ -84,6 +86,7 @@ def prune_run_targets(
 
 
 _parsed_in_this_process = False
+_PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 def _parse_once(settings: Settings) -> None:
@@ -92,10 +95,24 @@ def _parse_once(settings: Settings) -> None:
     global _parsed_in_this_process
     if _parsed_in_this_process and dbt_project().manifest_path.exists():
         return
-    with environment_for_dbt(settings), started_by_this_process():
-        dbt_cli().cli(
-            ["parse", "--quiet", "--vars", dbt_vars(settings)], target_path=DBT_TARGET
-        ).wait()
+    # parsed in a folder of this process's own, then moved into place whole: two
+    # processes loading the definitions at once (`c360 run` beside `dagster dev`)
+    # would otherwise read each other's half-written manifest
+    private = DBT_TARGET.parent / f"dagster-parse-{os.getpid()}"
+    private.mkdir(parents=True, exist_ok=True)
+    try:
+        with contextlib.suppress(OSError):  # no earlier parse: a full one, slower
+            shutil.copy2(DBT_TARGET / _PARTIAL_PARSE, private / _PARTIAL_PARSE)
+        with environment_for_dbt(settings), started_by_this_process():
+            dbt_cli().cli(
+                ["parse", "--quiet", "--vars", dbt_vars(settings)], target_path=private
+            ).wait()
+        DBT_TARGET.mkdir(parents=True, exist_ok=True)
+        for name in (_PARTIAL_PARSE, "manifest.json"):
+            if (private / name).exists():
+                os.replace(private / name, DBT_TARGET / name)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     _parsed_in_this_process = True
 
 
