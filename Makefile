@@ -50,7 +50,8 @@ demo: venv ## generate demo data, start the CRM stand-in, run the main job end t
 	@echo "  curl -s 'http://127.0.0.1:18701/rest/1/$(C360_CRM_WEBHOOK_TOKEN)/crm.contact.get.json?id=1'"
 
 test: lint ## run the linters (as `make lint`) and the test suite
-	$(BIN)/pytest -q
+	@# two workers, a test file each at a time (a file's tests share its fixtures)
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: venv ## ruff (check and format), sqlfluff (dbt SQL) and the import-layer contracts
 	$(BIN)/ruff check .
