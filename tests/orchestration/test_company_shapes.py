@@ -17,10 +17,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import requests
 
 from c360.main import main
 from customer360.settings import load_settings
 from demo.generator import generate
+from demo.standins.amocrm import start_amocrm_standin
 from demo.standins.bitrix24 import RateLimit, start_standin
 from tests.landed_company import build_failures, run_dbt
 
@@ -58,7 +60,8 @@ def _company(
     monkeypatch.setenv("C360_WAREHOUSE", str(root / "warehouse" / "c360.duckdb"))
     monkeypatch.setenv("C360_LANDING_DIR", str(landing))
     monkeypatch.setenv("C360_CRM_WEBHOOK_TOKEN", TOKEN)
-    for name in ("C360_CRM_PORTALS", "C360_ONEC_BRANCHES"):
+    monkeypatch.setenv("C360_AMOCRM_TOKEN", TOKEN)
+    for name in ("C360_CRM_PORTALS", "C360_ONEC_BRANCHES", "C360_AMOCRM_ACCOUNTS"):
         monkeypatch.delenv(name, raising=False)
     return landing
 
@@ -173,8 +176,9 @@ def test_a_company_with_a_crm_and_1c_names_its_own_branches(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Portals karaganda and astana; 1C writes Караганда (read by transliteration),
-    Нур-Султан (named in [onec] branches) and Шымкент (a branch without a portal)."""
+    """A Bitrix24 portal in karaganda and an amoCRM account in astana; 1C writes
+    Караганда (read by transliteration), Нур-Султан (named in [onec] branches) and
+    Шымкент (a branch without a CRM). The golden record goes back into both CRMs."""
     landing = _company(
         generated,
         tmp_path,
@@ -188,8 +192,15 @@ def test_a_company_with_a_crm_and_1c_names_its_own_branches(
     # this company grants no discounts: its export holds the header only
     discounts = landing / "onec" / "discounts.csv"
     discounts.write_bytes(discounts.read_bytes().split(b"\r\n", 1)[0] + b"\r\n")
-    with _serve_crm(landing, tmp_path, ["karaganda", "astana"], monkeypatch):
+    with (
+        _serve_crm(landing, tmp_path, ["karaganda"], monkeypatch),
+        start_amocrm_standin(
+            tmp_path / "amocrm", token=TOKEN, seed_from=landing, seed_branch="astana"
+        ) as amo,
+    ):
+        monkeypatch.setenv("C360_AMOCRM_ACCOUNTS", f"astana={amo.url}")
         printed = _run(capsys)
+        written = _amocrm_c360_ids(amo.url)
 
     assert f"absent: no folder {landing / 'telephony'}" in printed
     assert f"absent: no folder {landing / 'support'}" in printed
@@ -226,6 +237,21 @@ def test_a_company_with_a_crm_and_1c_names_its_own_branches(
     for mart in ("dim_customers", "fct_sales", "fct_deals", "customer_ltv"):
         assert counts[f"marts.{mart}"] > 0, mart
     assert counts["marts.fct_calls"] == counts["marts.fct_tickets"] == 0
+    # each CRM got the golden IDs of its own records, and said it took them
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        expected = dict(
+            connection.execute(
+                "select crm_id, c360_id from marts.crm_sync_records"
+                " where branch = 'astana' and entity_type = 'contact'"
+            ).fetchall()
+        )
+        synced = dict(
+            connection.execute(
+                "select destination, sum(confirmed) from crm_sync.runs group by 1"
+            ).fetchall()
+        )
+    assert expected and written == expected
+    assert synced["amocrm"] >= len(expected) and synced["bitrix24"] > 0
 
     # the same warehouse checked against branches that leave karaganda out: the
     # test that guards the branch codes fails, so it is the settings that count
@@ -269,6 +295,27 @@ def test_a_company_with_1c_and_no_crm_reports_the_crm_absent(
     for mart in ("dim_customers", "fct_sales", "customer_rfm", "customer_360"):
         assert counts[f"marts.{mart}"] > 0, mart
     assert landing.is_dir()
+
+
+def _amocrm_c360_ids(url: str) -> dict[int, str]:
+    """Each amoCRM contact's C360_ID field, as the account answers it."""
+    ids: dict[int, str] = {}
+    page = 1
+    while True:
+        answer = requests.get(
+            f"{url}/api/v4/contacts",
+            params={"page": page, "limit": 250},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        )
+        if answer.status_code == 204:
+            return ids
+        answer.raise_for_status()
+        for contact in answer.json()["_embedded"]["contacts"]:
+            for field in contact.get("custom_fields_values") or []:
+                if field.get("field_code") == "C360_ID":
+                    ids[contact["id"]] = field["values"][0]["value"]
+        page += 1
 
 
 def _rename_branch(
