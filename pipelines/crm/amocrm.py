@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections import deque
@@ -15,6 +14,7 @@ from typing import Any
 import requests
 
 from customer360.settings import SECRETS_FILE_NAME, AmoCrmAccount
+from pipelines.common.backoff import jittered_backoff
 from pipelines.crm.helpers import (
     BadRecord,
     CrmAuthError,
@@ -191,11 +191,9 @@ class AmoCrmClient:
             time.sleep(delay)
 
     def backoff(self, failures: int) -> float:
-        """Exponential, capped, with full jitter."""
-        ceiling = min(
-            self.backoff_seconds * 2 ** (failures - 1), self.max_backoff_seconds
+        return jittered_backoff(
+            failures, self.backoff_seconds, self.max_backoff_seconds
         )
-        return random.uniform(ceiling / 2, ceiling)
 
     def _attempt(
         self, url: str, path: str, params: Mapping[str, Any], page: int | None

@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -22,6 +21,7 @@ from dlt.common.destination.exceptions import SqlClientNotAvailable
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from customer360.settings import SECRETS_FILE_NAME, CrmPortal
+from pipelines.common.backoff import jittered_backoff
 from pipelines.crm.settings import (
     BIGINT_FIELDS,
     CONTENT_HASH,
@@ -218,11 +218,9 @@ class Bitrix24Client:
             time.sleep(delay)
 
     def backoff(self, failures: int) -> float:
-        """Exponential, capped, with full jitter."""
-        ceiling = min(
-            self.backoff_seconds * 2 ** (failures - 1), self.max_backoff_seconds
+        return jittered_backoff(
+            failures, self.backoff_seconds, self.max_backoff_seconds
         )
-        return random.uniform(ceiling / 2, ceiling)
 
     def pause_for(self, method: str) -> float:
         """Seconds until the method's operating window resets, as last reported;

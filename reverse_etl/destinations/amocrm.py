@@ -34,6 +34,7 @@ from typing import Any
 import requests
 
 from customer360.settings import AmoCrmAccount, SettingsError
+from pipelines.common.backoff import jittered_backoff
 from reverse_etl.destinations import (
     DestinationError,
     RecordResult,
@@ -122,11 +123,9 @@ class AmoCrmClient:
         return f"the {self.account.branch} amoCRM account ({self.account.base_url})"
 
     def backoff(self, failures: int) -> float:
-        """Exponential, capped, with jitter (so that clients do not retry in step)."""
-        ceiling = min(
-            self.backoff_seconds * 2 ** (failures - 1), self.max_backoff_seconds
+        return jittered_backoff(
+            failures, self.backoff_seconds, self.max_backoff_seconds
         )
-        return random.uniform(ceiling / 2, ceiling)
 
     def request(
         self,
