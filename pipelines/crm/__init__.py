@@ -19,6 +19,7 @@ from pipelines.common.contracts import SchemaDriftError, compare_columns
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally, record_key
 from pipelines.crm.amocrm import AmoCrmClient, CrmBlockedError, bitrix_shaped
+from pipelines.crm.amocrm_api import AmoCrmApi
 from pipelines.crm.helpers import (
     BadRecord,
     Bitrix24Client,
@@ -307,8 +308,11 @@ class _AmoCrmBranch:
         client_options: dict[str, Any],
     ) -> None:
         self.branch = account.branch
+        options = dict(client_options)
+        # the Bitrix24 client's first wait after a refusal is amoCRM's backoff base
+        options["rate_limit_backoff_seconds"] = options.pop("rate_limit_wait")
         self.client = AmoCrmClient(
-            account, requests_per_second=requests_per_second, **client_options
+            AmoCrmApi(account, requests_per_second=requests_per_second, **options)
         )
 
     def reads(self, entity: CrmEntity) -> bool:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
-import requests
-
-from customer360.settings import SECRETS_FILE_NAME, AmoCrmAccount
-from pipelines.common.backoff import jittered_backoff
+from customer360.settings import SECRETS_FILE_NAME
+from pipelines.crm.amocrm_api import (
+    AccountBlocked,
+    AmoCrmApi,
+    KeptFailing,
+    StillRateLimited,
+    TokenRefused,
+)
 from pipelines.crm.helpers import (
     BadRecord,
     CrmAuthError,
@@ -25,12 +24,9 @@ from pipelines.crm.helpers import (
 from pipelines.crm.settings import (
     AMOCRM_ENTITIES,
     AMOCRM_PAGE_SIZE,
-    AMOCRM_REQUESTS_PER_SECOND,
     SYNC_FIELD_PREFIX,
     CrmEntity,
 )
-
-log = logging.getLogger(__name__)
 
 # amoCRM's enum codes of the PHONE and EMAIL multitext fields -> Bitrix24's
 # VALUE_TYPE, the way the stand-in's seeding maps them the other way
@@ -59,75 +55,25 @@ class CrmBlockedError(CrmError):
     every request would be refused until the block is lifted."""
 
 
-class RequestPacer:
-    """`wait()` blocks until one more request fits: at most `per_second` in any
-    second, as amoCRM counts them (a sliding window), with a little room for the
-    time a request takes to arrive."""
-
-    def __init__(self, per_second: float, window: float = 1.05) -> None:
-        if per_second <= 0:
-            raise ValueError(f"requests per second must be above 0, got {per_second}")
-        self.capacity = max(1, int(per_second))
-        self.window = window * self.capacity / per_second
-        self._sent: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            while True:
-                now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.capacity:
-                    self._sent.append(now)
-                    return
-                time.sleep(self.window - (now - self._sent[0]))
-
-
 class AmoCrmClient:
     """Reads one amoCRM account's contacts and companies, page by page.
 
-    Requests are paced to `requests_per_second` (amoCRM allows 7), because
-    amoCRM blocks an account that keeps going over: a 429 is still waited out
-    (for the `retry_after` it names, else `rate_limit_wait`, up to
-    `max_rate_limit_wait` in all), but a 403 (the block) is raised at once, as is
-    a refused token (401). Gateway errors, dropped connections, timeouts and
-    cut-short JSON are retried `max_retries` times with exponential backoff and
-    jitter, like the Bitrix24 client.
+    The requests go through `api`, the amoCRM client the CRM sync uses too: paced
+    to its requests a second (amoCRM allows 7), a 429 waited out with backoff and
+    jitter (at least its `retry_after`) and given up on after a few in a row,
+    gateway errors, dropped connections, timeouts and cut-short JSON retried with
+    exponential backoff and jitter. A 403 (amoCRM's block) and a refused token
+    (401) are raised at once, as CrmBlockedError and CrmAuthError.
     """
 
-    def __init__(
-        self,
-        account: AmoCrmAccount,
-        requests_per_second: float = AMOCRM_REQUESTS_PER_SECOND,
-        max_retries: int = 5,
-        backoff_seconds: float = 0.5,
-        max_backoff_seconds: float = 10.0,
-        rate_limit_wait: float = 1.0,
-        max_rate_limit_wait: float = 600.0,
-        timeout: float = 60.0,
-        session: requests.Session | None = None,
-    ) -> None:
-        self.account = account
-        self.max_retries = max_retries
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
-        self.rate_limit_wait = rate_limit_wait
-        self.max_rate_limit_wait = max_rate_limit_wait
-        self.timeout = timeout
-        self.session = session or requests.Session()
-        self.pacer = RequestPacer(requests_per_second)
-        self.requests_sent = 0
-        self.rate_limited = 0
+    def __init__(self, api: AmoCrmApi) -> None:
+        self.api = api
+        self.account = api.account
 
     @property
     def masked_url(self) -> str:
         """The account's API; the token travels in a header, never in the URL."""
-        return f"{self.account.base_url.rstrip('/')}/api/v4/"
-
-    def _mask(self, text: str) -> str:
-        token = self.account.token
-        return text.replace(token, "***") if token and len(token) >= 6 else text
+        return self.api.masked_url
 
     def _where(self, path: str, page: int | None) -> str:
         where = f"{self.account.branch} amoCRM account {self.masked_url}{path}"
@@ -156,99 +102,29 @@ class AmoCrmClient:
     ) -> tuple[dict[str, Any] | None, str | None]:
         """The JSON answer (None for 204 No Content) and the account's clock (the
         answer's Date header, ISO 8601), after waits and retries."""
-        url = self.account.api_url(path)
-        failures = 0
-        waited = 0.0
-        while True:
-            outcome = self._attempt(url, path, params, page)
-            if isinstance(outcome, tuple):
-                return outcome
-            if isinstance(outcome, float):  # 429: the seconds to wait
-                if waited >= self.max_rate_limit_wait:
-                    raise CrmRequestError(
-                        f"{self._where(path, page)}: still over the rate limit "
-                        f"after waiting {waited:.0f}s"
-                    )
-                self.rate_limited += 1
-                time.sleep(outcome)
-                waited += outcome
-                continue
-            failures += 1
-            if failures > self.max_retries:
-                raise CrmRequestError(
-                    f"{self._where(path, page)}: failed {failures} times, "
-                    f"last: {outcome}"
-                )
-            delay = self.backoff(failures)
-            log.warning(
-                "%s: %s; retry %d/%d in %.1fs",
-                self._where(path, page),
-                outcome,
-                failures,
-                self.max_retries,
-                delay,
-            )
-            time.sleep(delay)
-
-    def backoff(self, failures: int) -> float:
-        return jittered_backoff(
-            failures, self.backoff_seconds, self.max_backoff_seconds
-        )
-
-    def _attempt(
-        self, url: str, path: str, params: Mapping[str, Any], page: int | None
-    ) -> tuple[dict[str, Any] | None, str | None] | float | str:
-        """The answer; the seconds to wait for a 429; or a retryable problem."""
-        self.pacer.wait()
-        self.requests_sent += 1
         try:
-            response = self.session.get(
-                url,
-                params=dict(params),
-                headers={"Authorization": f"Bearer {self.account.token}"},
-                timeout=self.timeout,
-            )
-        except (
-            requests.ConnectionError,
-            requests.Timeout,
-            requests.exceptions.ChunkedEncodingError,
-        ) as error:
-            return self._mask(f"{type(error).__name__}: {error}")
-        status = response.status_code
-        if status == 401:
-            raise self._auth_error()
-        if status == 403:
-            raise self._blocked_error(path, page)
-        if status == 429:
-            return self._retry_after(response)
-        if status >= 500:
-            return f"HTTP {status}"
-        clock = _http_date(response.headers.get("Date"))
-        if status == 204:
-            return None, clock
-        try:
-            body = response.json()
-        except ValueError as error:
-            if response.ok:
-                return f"malformed JSON ({error})"
-            body = None
-        if not response.ok:
+            answer = self.api.request("GET", path, params=dict(params))
+        except TokenRefused as error:
+            raise self._auth_error() from error
+        except AccountBlocked as error:
+            raise self._blocked_error(path, page) from error
+        except StillRateLimited as error:
+            raise CrmRequestError(
+                f"{self._where(path, page)}: still over amoCRM's request limit "
+                f"(429) after {error.refused} waits; left for the next run rather "
+                "than risk the account being blocked"
+            ) from error
+        except KeptFailing as error:
+            raise CrmRequestError(f"{self._where(path, page)}: {error}") from error
+        if answer.status >= 400:
+            body = answer.body
             detail = body.get("detail", "") if isinstance(body, dict) else ""
             raise CrmRequestError(
-                f"{self._where(path, page)}: HTTP {status} {detail}".rstrip()
+                self.api.mask(
+                    f"{self._where(path, page)}: HTTP {answer.status} {detail}"
+                ).rstrip()
             )
-        if not isinstance(body, dict):
-            return "malformed JSON (not an object)"
-        return body, clock
-
-    def _retry_after(self, response: requests.Response) -> float:
-        # Kommo documents retry_after in the problem+json body; amocrm.ru's
-        # gateway may answer with an HTML page instead: then a whole window
-        try:
-            seconds = float(response.json().get("retry_after"))
-        except (ValueError, TypeError, AttributeError):
-            seconds = self.rate_limit_wait
-        return min(max(seconds, self.rate_limit_wait), 60.0)
+        return answer.body, answer.clock
 
     def list_pages(
         self,
@@ -278,15 +154,6 @@ class AmoCrmClient:
             if not (isinstance(links, dict) and links.get("next")):
                 return
             number += 1
-
-
-def _http_date(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value).astimezone(UTC).isoformat()
-    except (TypeError, ValueError):
-        return None
 
 
 # -- records ------------------------------------------------------------------
@@ -428,7 +295,6 @@ def _multifield(code: str, values: list[Any]) -> list[dict[str, str]] | None:
 __all__ = [
     "AmoCrmClient",
     "CrmBlockedError",
-    "RequestPacer",
     "VALUE_TYPES",
     "bitrix_record",
     "bitrix_shaped",

@@ -18,7 +18,9 @@ from customer360.settings import AmoCrmAccount, Settings
 from demo.standins.amocrm import AmoCrmStandin, RateLimit, start_amocrm_standin
 from demo.standins.amocrm.samples import BASE, seed_document
 from demo.standins.bitrix24 import StandinHandle
-from pipelines.crm import CrmAuthError, CrmBlockedError
+from pipelines.crm import CrmAuthError, CrmBlockedError, CrmRequestError
+from pipelines.crm.amocrm import AmoCrmClient
+from pipelines.crm.amocrm_api import MAX_RATE_LIMITED, AmoCrmApi
 from pipelines.ingest import land_source
 from tests.landed_company import build_failures, run_dbt
 
@@ -256,6 +258,43 @@ def test_429s_are_waited_out(
 
     assert amo.stats()["rate_limited"] > 0
     assert tally.landed == {"contacts": 600, "companies": COMPANIES}
+
+
+class _AlwaysOverTheLimit:
+    """A session to an account whose every answer is 429 with a `retry_after`."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+    def request(self, method: str, url: str, **_: Any) -> requests.Response:
+        self.requests += 1
+        refused = requests.Response()
+        refused.status_code = 429
+        refused._content = b'{"title": "Too Many Requests", "retry_after": 0.01}'
+        return refused
+
+
+def test_an_account_that_keeps_answering_429_is_given_up_on_before_it_is_blocked() -> (
+    None
+):
+    session = _AlwaysOverTheLimit()
+    account = AmoCrmAccount(BRANCH, "https://karaganda.amocrm.ru", token=AMO_TOKEN)
+    client = AmoCrmClient(
+        AmoCrmApi(
+            account,
+            rate_limit_backoff_seconds=0.01,
+            session=session,  # type: ignore[arg-type]
+        )
+    )
+
+    with pytest.raises(CrmRequestError) as given_up:
+        client.get("contacts", {"page": 1}, page=1)
+
+    message = str(given_up.value)
+    assert "429" in message and "left for the next run" in message
+    assert BRANCH in message and AMO_TOKEN not in message
+    # the first try and MAX_RATE_LIMITED more, then no further push at the limit
+    assert session.requests == 1 + MAX_RATE_LIMITED
 
 
 def test_a_blocked_account_stops_with_a_message_saying_so(
