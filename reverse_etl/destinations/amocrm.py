@@ -11,30 +11,34 @@ What bites, and what this does about it:
   by its `request_id`: that record is rejected with amoCRM's reason and the batch
   sent again without it, so its 49 neighbours still go;
 - 7 requests a second per integration, and an account that keeps running into the
-  limit (429) is blocked with 403 on every request: requests are paced
-  client-side, a 429 is waited out with backoff and jitter, and a 403 stops the
-  whole sync, since retrying a blocked account only prolongs the block;
-- 5xx, timeouts and dropped connections are retried; a PATCH whose answer was lost
-  may have been applied, so the records are read back first and only those not
-  already holding the values are sent again (a PATCH sets values, so sending the
-  same again would be harmless too, but it would write every record twice).
+  limit (429) is blocked with 403 on every request: the requests go through the
+  amoCRM API client the ingest uses too (`pipelines.crm.amocrm_api`), which paces
+  them, waits a 429 out and gives up after a few in a row; a 403 stops the whole
+  sync, since retrying a blocked account only prolongs the block;
+- 5xx, timeouts and dropped connections are retried; a PATCH or POST whose answer
+  was lost may have been applied, so it is sent with retry=False and the records
+  are read back first: only those not already holding the values are sent again
+  (a PATCH sets values, so sending the same again would be harmless too, but it
+  would write every record twice).
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import random
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-import requests
-
 from customer360.settings import AmoCrmAccount, SettingsError
-from pipelines.common.backoff import jittered_backoff
+from pipelines.crm.amocrm_api import (
+    AccountBlocked,
+    AmoCrmApi,
+    AnswerLost,
+    KeptFailing,
+    StillRateLimited,
+    TokenRefused,
+)
 from reverse_etl.destinations import (
     DestinationError,
     RecordResult,
@@ -42,9 +46,6 @@ from reverse_etl.destinations import (
     TargetUnavailable,
 )
 from reverse_etl.mapping import CrmField, FieldMapping
-from reverse_etl.pacing import BucketLimit, LeakyBucket
-
-log = logging.getLogger(__name__)
 
 # amoCRM takes up to 250 entities a request and asks integrations to send 50
 BATCH_SIZE = 50
@@ -81,172 +82,53 @@ _NUMBER_TYPES = {"numeric", "monetary"}
 _DATE_TYPES = {"date", "date_time", "birthday"}
 # a filled phone or e-mail is marked as a work one
 _FILL_ENUM_CODE = "WORK"
-# consecutive 429s for one request before the account is left for the next run:
-# amoCRM blocks accounts that keep running into the limit, so never push on
-MAX_RATE_LIMITED = 6
 _PAGE_LIMIT = 250
 _FIELD_PATH = re.compile(r"^custom_fields_values\.(\d+)")
 
 
-class _AnswerLost(Exception):
-    """A request may or may not have been carried out: a dropped connection, a
-    timeout, a gateway error, an answer cut short."""
-
-
-class AmoCrmClient:
-    """Requests to one amoCRM account's API v4, paced, with 429s waited out and
-    refusals of the token or of the account turned into DestinationError."""
-
-    def __init__(
-        self,
-        account: AmoCrmAccount,
-        pace: Callable[[], object],
-        max_retries: int,
-        backoff_seconds: float,
-        max_backoff_seconds: float,
-        rate_limit_backoff_seconds: float,
-        timeout: float,
-    ) -> None:
-        self.account = account
-        self.pace = pace
-        self.max_retries = max_retries
-        self.backoff_seconds = backoff_seconds
-        self.max_backoff_seconds = max_backoff_seconds
-        self.rate_limit_backoff_seconds = rate_limit_backoff_seconds
-        self.timeout = timeout
-        self.session = requests.Session()
-        self.requests_sent = 0
-        self.rate_limited = 0
-
-    @property
-    def where(self) -> str:
-        return f"the {self.account.branch} amoCRM account ({self.account.base_url})"
-
-    def backoff(self, failures: int) -> float:
-        return jittered_backoff(
-            failures, self.backoff_seconds, self.max_backoff_seconds
-        )
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
-        body: Any = None,
-        retry: bool = True,
-    ) -> tuple[int, Any]:
-        """(status, JSON answer or None) of a 2xx or 4xx answer other than 401,
-        403 and 429. With `retry`, transport failures are retried; without it they
-        raise _AnswerLost, for a caller that must look before sending again."""
-        failures = 0
-        while True:
-            try:
-                return self._once(method, path, params, body)
-            except _AnswerLost as error:
-                failures += 1
-                if not retry:
-                    raise
-                if failures > self.max_retries:
-                    raise TargetUnavailable(
-                        f"{self.where}: {method} {path} failed {failures} times,"
-                        f" last: {error}"
-                    ) from error
-                delay = self.backoff(failures)
-                log.warning(
-                    "%s: %s %s: %s; retry %d/%d in %.1fs",
-                    self.where,
-                    method,
-                    path,
-                    error,
-                    failures,
-                    self.max_retries,
-                    delay,
-                )
-                time.sleep(delay)
-
-    def _once(self, method: str, path: str, params: Any, body: Any) -> tuple[int, Any]:
-        """One answer, with 429s waited out; _AnswerLost when there was none."""
-        try:
-            url = self.account.api_url(path)
-        except SettingsError as error:
-            raise DestinationError(str(error)) from error
-        headers = {"Authorization": f"Bearer {self.account.token}"}
-        refused = 0
-        while True:
-            self.pace()
-            self.requests_sent += 1
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-            except (
-                requests.ConnectionError,
-                requests.Timeout,
-                requests.exceptions.ChunkedEncodingError,  # cut off mid-answer
-            ) as error:
-                raise _AnswerLost(f"{type(error).__name__}: {error}") from error
-            status = response.status_code
-            if status == 429:
-                refused += 1
-                self.rate_limited += 1
-                if refused > MAX_RATE_LIMITED:
-                    raise TargetUnavailable(
-                        f"{self.where}: still over amoCRM's request limit (429)"
-                        f" after {refused} waits; left for the next run rather"
-                        " than risk the account being blocked"
-                    )
-                pause = self._rate_limit_pause(response, refused)
-                log.warning(
-                    "%s: over the request limit (429); waiting %.1fs", self.where, pause
-                )
-                time.sleep(pause)
-                continue
-            if status == 401:
-                branch = self.account.branch
-                raise DestinationError(
-                    f"{self.where} refused the token (401 Unauthorized): set the"
-                    " integration's long-lived token in"
-                    f" C360_AMOCRM_TOKEN_{branch.upper()} or C360_AMOCRM_TOKEN"
-                    " (or [amocrm] token in the secrets file); it needs access to"
-                    " the CRM"
-                )
-            if status == 403:
-                raise DestinationError(
-                    f"{self.where} is blocked: amoCRM answered 403 Forbidden, as it"
-                    " does once an account has run into its request limit (429)"
-                    " repeatedly (or when the token lacks the right to this)."
-                    " The sync stopped; do not retry at once, since requests to a"
-                    " blocked account prolong the block: wait until it is lifted"
-                    " (amoCRM's support lifts it on request), then sync again"
-                )
-            if status >= 500:
-                raise _AnswerLost(f"HTTP {status}")
-            if status == 204:
-                return status, None
-            try:
-                answer = response.json()
-            except ValueError as error:
-                if response.ok:
-                    raise _AnswerLost(f"HTTP {status}, malformed JSON") from error
-                answer = {"detail": response.text[:200]}
-            return status, answer
-
-    def _rate_limit_pause(self, response: requests.Response, refused: int) -> float:
-        """Backoff with jitter, at least what amoCRM said (its HTML 429 says
-        nothing, its JSON one `retry_after`)."""
-        said = 0.0
-        with contextlib.suppress(ValueError, AttributeError, TypeError):
-            said = float(response.json().get("retry_after") or 0)
-        ceiling = min(
-            self.rate_limit_backoff_seconds * 2 ** (refused - 1),
-            self.max_backoff_seconds,
-        )
-        return max(said, ceiling) * random.uniform(1.0, 1.5)
+def _request(
+    client: AmoCrmApi,
+    method: str,
+    path: str,
+    params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+    body: Any = None,
+    retry: bool = True,
+) -> tuple[int, Any]:
+    """(status, JSON answer or None) of a 2xx or 4xx answer other than 401, 403
+    and 429, with amoCRM's refusals in the sync's words. With `retry`, lost
+    answers are retried; without it they raise AnswerLost, for a caller that
+    must look before sending again."""
+    try:
+        answer = client.request(method, path, params=params, body=body, retry=retry)
+    except SettingsError as error:
+        raise DestinationError(str(error)) from error
+    except TokenRefused as error:
+        branch = client.account.branch
+        raise DestinationError(
+            f"{client.where} refused the token (401 Unauthorized): set the"
+            " integration's long-lived token in"
+            f" C360_AMOCRM_TOKEN_{branch.upper()} or C360_AMOCRM_TOKEN"
+            " (or [amocrm] token in the secrets file); it needs access to"
+            " the CRM"
+        ) from error
+    except AccountBlocked as error:
+        raise DestinationError(
+            f"{client.where} is blocked: amoCRM answered 403 Forbidden, as it"
+            " does once an account has run into its request limit (429)"
+            " repeatedly (or when the token lacks the right to this)."
+            " The sync stopped; do not retry at once, since requests to a"
+            " blocked account prolong the block: wait until it is lifted"
+            " (amoCRM's support lifts it on request), then sync again"
+        ) from error
+    except StillRateLimited as error:
+        raise TargetUnavailable(
+            f"{client.where}: still over amoCRM's request limit (429)"
+            f" after {error.refused} waits; left for the next run rather"
+            " than risk the account being blocked"
+        ) from error
+    except KeptFailing as error:
+        raise TargetUnavailable(f"{client.where}: {method} {path} {error}") from error
+    return answer.status, answer.body
 
 
 class AmoCrmDestination:
@@ -265,16 +147,11 @@ class AmoCrmDestination:
     ) -> None:
         if requests_per_second <= 0:
             raise ValueError("amoCRM's request rate must be above 0")
-        self._clients: dict[str, AmoCrmClient] = {}
+        self._clients: dict[str, AmoCrmApi] = {}
         for account in accounts:
-            # amoCRM counts requests in a sliding one-second window: evenly spaced
-            # requests (a bucket with room for one) never put more than the limit
-            # into any second, where a burst would; 5% under it, for the jitter
-            # between our clock and the moment a request arrives
-            bucket = LeakyBucket(BucketLimit(2, requests_per_second * 0.95))
-            self._clients[account.branch] = AmoCrmClient(
+            self._clients[account.branch] = AmoCrmApi(
                 account,
-                pace=bucket.acquire,
+                requests_per_second=requests_per_second,
                 max_retries=max_retries,
                 backoff_seconds=backoff_seconds,
                 max_backoff_seconds=max_backoff_seconds,
@@ -315,7 +192,8 @@ class AmoCrmDestination:
         described: dict[str, dict[str, Any]] = {}
         page = 1
         while True:
-            status, answer = client.request(
+            status, answer = _request(
+                client,
                 "GET",
                 f"{entity}/custom_fields",
                 params={"page": page, "limit": _PAGE_LIMIT},
@@ -355,10 +233,10 @@ class AmoCrmDestination:
             if mapped.field in described:
                 return  # made by an earlier run, by hand, or by a lost answer
             try:
-                status, answer = client.request(
-                    "POST", f"{entity}/custom_fields", body=[spec], retry=False
+                status, answer = _request(
+                    client, "POST", f"{entity}/custom_fields", body=[spec], retry=False
                 )
-            except _AnswerLost as error:
+            except AnswerLost as error:
                 # a POST is not idempotent: look at the list again before resending
                 failures += 1
                 if failures > client.max_retries:
@@ -425,13 +303,14 @@ class AmoCrmDestination:
             if not pending:
                 break
             try:
-                status, answer = client.request(
+                status, answer = _request(
+                    client,
                     "PATCH",
                     entity,
                     body=[bodies[update.crm_id] for update in pending],
                     retry=False,
                 )
-            except _AnswerLost as error:
+            except AnswerLost as error:
                 lost += 1
                 if lost > client.max_retries:
                     raise TargetUnavailable(
@@ -484,7 +363,7 @@ class AmoCrmDestination:
         while True:
             params = [("filter[id][]", crm_id) for crm_id in ids]
             params += [("limit", _PAGE_LIMIT), ("page", page)]
-            status, answer = client.request("GET", entity, params=params)
+            status, answer = _request(client, "GET", entity, params=params)
             if status == 204 or not answer:
                 break
             if status != 200:
