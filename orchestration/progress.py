@@ -75,7 +75,7 @@ class StepProgress:
                     f" {self.rows_rejected:,} rejected"
                 )
         elif plan.kind == "dbt":
-            parts.append(f"{self.assets_done}/{plan.assets} models and seeds built")
+            parts.append(f"{self.assets_done}/{plan.assets} models and seeds")
         elif plan.kind == "sync" and (self.sync_considered or self.status == "done"):
             parts.append(
                 f"{self.sync_sent:,} records sent of"
@@ -93,13 +93,14 @@ class StepProgress:
         return "; ".join(parts)
 
     def line(self) -> str:
-        """`dbt build   78/78 models and seeds built; 493/493 checks passed   1m56s`"""
+        """`dbt build   ok   78/78 models and seeds; 489/489 checks passed  2 min 03 s`,
+        the step's line."""
         if self.status == "running" and not (self.counts() or self.note):
-            return f"{self.plan.label:<16} started"
+            return f"{self.plan.label:<15} started"
         mark = {"done": "ok", "failed": "FAILED", "skipped": "skipped"}.get(
             self.status, "..."
         )
-        text = f"{self.plan.label:<16} {mark:<7} {self.counts()}".rstrip()
+        text = f"{self.plan.label:<15} {mark:<6} {self.counts()}".rstrip()
         if self.status == "running" and self.note:
             text += f"  ({self.note})" if self.counts() else f" {self.note}"
         if self.started is not None and self.seconds >= 1:

@@ -264,7 +264,7 @@ def _assert_a_line_per_step_and_dbt_in_its_log(printed: str) -> None:
     landed = int(re.search(r"([\d,]+) rows landed", crm)[1].replace(",", ""))
     assert landed > 0, crm
     dbt = ended("dbt build")
-    built = re.search(r"(\d+)/(\d+) models and seeds built", dbt)
+    built = re.search(r"(\d+)/(\d+) models and seeds;", dbt)
     assert built and built[1] == built[2] and int(built[1]) > 50, dbt
     checks = re.search(r"(\d+)/(\d+) checks passed", dbt)
     assert checks and checks[1] == checks[2] and int(checks[1]) > 100, dbt
