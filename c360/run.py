@@ -37,10 +37,16 @@ def _run(args: argparse.Namespace) -> int:
     ensure_writable(settings.warehouse_path)
 
     # imported when run, not when `c360 --help` is: Dagster takes seconds to load
-    from orchestration.run import run_main_job
+    from orchestration.run import new_run_id, run_main_job
+    from orchestration.transform.assets import dbt_log_path
 
     started = time.monotonic()
-    outcome = run_main_job(settings, selection=args.select)
+    run_id = new_run_id()
+    print(
+        f"Run {run_id}: a line per step below; dbt's full log goes to"
+        f" {_display_path(dbt_log_path(run_id))}"
+    )
+    outcome = run_main_job(settings, selection=args.select, run_id=run_id)
     print()
     print(outcome.format())
     if outcome.published is None:

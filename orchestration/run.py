@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dagster import AssetKey, AssetSelection, DagsterInstance
+from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions
 
 from customer360.settings import Settings
 from customer360.warehouse_lock import warehouse_in_use
 from orchestration.jobs import MAIN_JOB_NAME
+from orchestration.progress import RunView, StepPlan, unwatch, watch
 from orchestration.publish.assets import PUBLISHED_WAREHOUSE_KEY
 from orchestration.sync.assets import CRM_SYNC_KEY
+from orchestration.transform.assets import dbt_log_path, dbt_project
 
 PUBLISHED_KEY = PUBLISHED_WAREHOUSE_KEY.to_user_string()
 SYNC_KEY = CRM_SYNC_KEY.to_user_string()
@@ -29,6 +35,10 @@ class RunOutcome:
     run_id: str = ""
     assets: list[AssetOutcome] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    # dbt's full log of this run's build, when the run built with dbt
+    dbt_log: Path | None = None
+    # the dbt nodes that failed or warned: (status, node, dbt's message)
+    dbt_problems: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def published(self) -> AssetOutcome | None:
@@ -47,11 +57,13 @@ class RunOutcome:
             for a in self.assets
             if not a.key.startswith("raw_") and a.key not in (PUBLISHED_KEY, SYNC_KEY)
         ]
-        lines = ["Landed"]
-        lines.append(
-            f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
-            f"{'in table':>10}  status"
-        )
+        lines = []
+        if landed:
+            lines.append("Landed")
+            lines.append(
+                f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
+                f"{'in table':>10}  status"
+            )
         # (status, detail) -> the assets it applies to: an absent source says it once
         notes: dict[tuple[str, str], list[str]] = {}
         for asset in sorted(landed, key=lambda a: a.key):
@@ -98,10 +110,52 @@ class RunOutcome:
                 f"({_count(meta.get('tables'))} tables, "
                 f"{getattr(meta.get('size_mb'), 'value', '?')} MB)"
             )
+        if self.dbt_log is not None:
+            lines.append(f"dbt's log: {_display_path(self.dbt_log)}")
+        shown = self.dbt_problems[:MAX_DBT_PROBLEMS_SHOWN]
+        for status, node, message in shown:
+            lines.append(f"  dbt {status.upper()} {node}: {message}")
+        if len(self.dbt_problems) > len(shown):
+            lines.append(
+                f"  and {len(self.dbt_problems) - len(shown)} more in dbt's log"
+            )
         for step, message in self.failures:
             lines.append(f"  FAILED {step}: {message}")
         lines.append("  all assets materialised" if self.success else "  FAILED")
         return "\n".join(lines)
+
+
+# a build where everything failed (the warehouse gone) names the first few
+MAX_DBT_PROBLEMS_SHOWN = 10
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def dbt_problems(run_results: Path) -> list[tuple[str, str, str]]:
+    """The nodes of a dbt build that did not pass: (status, node, first line of
+    dbt's message), from its run_results.json; none when there is none."""
+    try:
+        results = json.loads(run_results.read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    problems = []
+    for result in results:
+        status = str(result.get("status") or "")
+        if status not in ("error", "fail", "warn"):
+            continue
+        node = str(result.get("unique_id") or "?").split(".")
+        # model.customer360.stg_x -> model stg_x; tests keep their (long) name
+        name = f"{node[0]} {node[2]}" if len(node) > 2 else ".".join(node)
+        message = " ".join(str(result.get("message") or "").split())
+        # DuckDB's pointer at the offending SQL says nothing on one line
+        message = message.split(" LINE ", 1)[0]
+        problems.append((status, name, message[:300]))
+    return problems
 
 
 def _sync_line(metadata: dict[str, object]) -> str:
@@ -141,38 +195,143 @@ def _count(value: object) -> str:
     return f"{raw:,}" if isinstance(raw, int) else "-"
 
 
-def run_main_job(settings: Settings, selection: list[str] | None = None) -> RunOutcome:
-    """One code path for `c360 run`, the tests and (through the schedule) production."""
+def new_run_id() -> str:
+    """A run id, chosen before the run so that its dbt log can be named at its start."""
+    return str(uuid.uuid4())
+
+
+def run_main_job(
+    settings: Settings,
+    selection: list[str] | None = None,
+    view: RunView | None = None,
+    run_id: str | None = None,
+) -> RunOutcome:
+    """One code path for `c360 run`, the tests and (through the schedule) production.
+
+    `view` shows the run while it goes (by default: on stdout, live when stdout is
+    a terminal); `run_id`, when given, is the run's (new_run_id()).
+    """
     from orchestration.definitions import build_definitions
 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(MAIN_JOB_NAME)
     asset_selection = _parse_selection(selection) if selection else None
-    with DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            # compact progress on stdout instead of Dagster's event-by-event log
-            run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
-            asset_selection=(
-                list(asset_selection.resolve(definitions.resolve_asset_graph()))
-                if asset_selection is not None
-                else None
-            ),
+    selected = (
+        asset_selection.resolve(definitions.resolve_asset_graph())
+        if asset_selection is not None
+        else None
+    )
+    run_id = run_id or new_run_id()
+    if view is None:
+        view = RunView(sys.stdout)
+    if not view.plans:
+        view = RunView(
+            view.stream, plans=run_plan(definitions, selected), live=view.live
         )
-        outcome = RunOutcome(success=result.success, run_id=result.run_id)
-        for event in result.all_events:
-            if event.is_step_materialization:
-                materialization = event.step_materialization_data.materialization
-                outcome.assets.append(
-                    AssetOutcome(
-                        key=materialization.asset_key.to_user_string(),
-                        metadata=dict(materialization.metadata),
-                    )
+    watch(run_id, view)
+    view.open()
+    try:
+        with DagsterInstance.ephemeral() as instance:
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                # a line per step on stdout instead of Dagster's event-by-event log
+                run_config={"loggers": {"progress": {"config": {"log_level": "INFO"}}}},
+                asset_selection=list(selected) if selected is not None else None,
+            )
+            outcome = _outcome(result)
+    finally:
+        view.close()
+        unwatch(run_id)
+    log = dbt_log_path(run_id)
+    if log.is_file():
+        outcome.dbt_log = log
+        outcome.dbt_problems = dbt_problems(log.parent / "run_results.json")
+        # dagster-dbt's error is the whole dbt command and its last error line:
+        # what failed is listed from run_results.json, and the log says the rest
+        failed = sum(status != "warn" for status, _, _ in outcome.dbt_problems)
+        outcome.failures = [
+            (step, f"{failed} dbt node(s) failed; dbt's log: {_display_path(log)}")
+            if _step_kind(step)[0] == "dbt" and failed
+            else (step, message)
+            for step, message in outcome.failures
+        ]
+    return outcome
+
+
+def run_plan(
+    definitions: Definitions, selected: set[AssetKey] | None = None
+) -> list[StepPlan]:
+    """The run's steps in the order they run, each with what it materialises and
+    checks (a step per asset definition: a source's landing, the dbt build, ...)."""
+    graph = definitions.resolve_asset_graph()
+    steps = []
+    for assets_def in graph.assets_defs:
+        if not assets_def.is_executable:
+            continue
+        keys = [k for k in assets_def.keys if selected is None or k in selected]
+        checks = [
+            c
+            for c in assets_def.check_keys
+            if selected is None or c.asset_key in selected
+        ]
+        if not keys and not checks:
+            continue
+        name = assets_def.node_def.name
+        # a step of checks alone (a quality suite's @asset_check) is said as such
+        kind, label = _step_kind(name) if keys else ("checks", name)
+        count = len(checks)
+        if kind == "dbt" and len(keys) == len(assets_def.keys):
+            # dbt runs every data test; dagster-dbt makes checks of those it can
+            # attach to one asset, and observations of the rest
+            count = max(count, _dbt_data_tests())
+        steps.append(StepPlan(name, label, kind, assets=len(keys), checks=count))
+    order = {"landing": 0, "dbt": 1, "checks": 2, "other": 2, "sync": 3, "publish": 4}
+    return sorted(steps, key=lambda step: (order[step.kind], step.key))
+
+
+def _dbt_data_tests() -> int:
+    try:
+        manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    # a test of macros alone (literal cases, no model) is about no asset: dagster-dbt
+    # reports nothing of it
+    return sum(
+        node.get("resource_type") == "test"
+        and bool(node.get("depends_on", {}).get("nodes"))
+        for node in manifest.get("nodes", {}).values()
+    )
+
+
+def _step_kind(step_key: str) -> tuple[str, str]:
+    if step_key.startswith("land_"):
+        return "landing", f"land {step_key.removeprefix('land_')}"
+    if step_key.endswith("_dbt"):
+        return "dbt", "dbt build"
+    if step_key == CRM_SYNC_KEY.to_python_identifier():
+        return "sync", "CRM sync"
+    if step_key == PUBLISHED_WAREHOUSE_KEY.to_python_identifier():
+        return "publish", "publish for BI"
+    return "other", step_key
+
+
+def _outcome(result) -> RunOutcome:
+    """What the run materialised and what failed, from its events."""
+    outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    for event in result.all_events:
+        if event.is_step_materialization:
+            materialization = event.step_materialization_data.materialization
+            outcome.assets.append(
+                AssetOutcome(
+                    key=materialization.asset_key.to_user_string(),
+                    metadata=dict(materialization.metadata),
                 )
-            elif event.is_step_failure:
-                error = event.step_failure_data.error
-                outcome.failures.append((event.step_key or "?", _root_message(error)))
+            )
+        elif event.is_step_failure:
+            error = event.step_failure_data.error
+            outcome.failures.append((event.step_key or "?", _root_message(error)))
     return outcome
 
 

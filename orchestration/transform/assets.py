@@ -15,6 +15,11 @@ from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.settings import Settings
 from orchestration.dbt_child import started_by_this_process
 from orchestration.resources import Customer360Settings
+from orchestration.transform.console import (
+    build_events,
+    dagster_dbt_notes_muted,
+    uses_progress_logger,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # Dagster's own target folder, so that its parse never races a developer's dbt run
@@ -42,6 +47,25 @@ class LayeredTranslator(DagsterDbtTranslator):
 # this Python, so `.venv/bin/c360` works without the virtual environment activated
 # (PATH may not hold it)
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "c360-dbt-child")
+
+
+# dbt's own log of the build, target/runs/<run id>/dbt.log: as text a person reads
+# (dagster-dbt asks dbt for JSON on stdout, and dbt would write the file as JSON too),
+# and whole (dbt starts a new file every 10 MB: a build's beginning would be in
+# dbt.log.1)
+DBT_LOG_FILE_ARGS = (
+    "--log-format-file",
+    "text",
+    "--no-use-colors-file",
+    "--log-file-max-bytes",
+    "0",
+)
+DBT_LOG_NAME = "dbt.log"
+
+
+def dbt_log_path(run_id: str, run_targets: Path = RUN_TARGETS) -> Path:
+    """Where a run's dbt build writes its full log."""
+    return run_targets / run_id / DBT_LOG_NAME
 
 
 def dbt_project() -> DbtProject:
@@ -130,11 +154,17 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings
     ):
         settings = c360.load()
-        with environment_for_dbt(settings), started_by_this_process():
-            yield from dbt.cli(
-                ["build", "--vars", dbt_vars(settings)],
+        quiet = uses_progress_logger(context)
+        with (
+            environment_for_dbt(settings),
+            started_by_this_process(),
+            dagster_dbt_notes_muted(quiet),
+        ):
+            invocation = dbt.cli(
+                ["build", "--vars", dbt_vars(settings), *DBT_LOG_FILE_ARGS],
                 context=context,
                 target_path=run_target(context.run.run_id),
-            ).stream()
+            )
+            yield from build_events(invocation, context, quiet=quiet)
 
     return [customer360_dbt]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,6 +182,7 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
     assert "all assets materialised" in printed
     assert "raw_onec/invoices" in printed
     assert f"Published for BI: {settings.published_path}" in printed
+    _assert_a_line_per_step_and_dbt_in_its_log(printed)
     first = _table_counts(settings.warehouse_path)
     for schema, tables in LANDED_TABLES.items():
         for table in tables:
@@ -245,6 +247,72 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
             landed_again = getattr(asset.metadata["rows_landed"], "value", None)
             assert landed_again == 0, f"{asset.key} landed {landed_again} again"
     assert getattr(third.synced.metadata["bitrix24_sent"], "value", None) == 0
+
+
+def _assert_a_line_per_step_and_dbt_in_its_log(printed: str) -> None:
+    """What a person sees of `c360 run` (stdout not a terminal here: plain lines)."""
+    lines = printed.splitlines()
+
+    def ended(label: str) -> str:
+        found = [line for line in lines if re.search(rf"^\S+  {label}\s+ok\b", line)]
+        assert len(found) == 1, f"{label}: {found}\n{printed}"
+        return found[0]
+
+    for source in ("crm", "onec", "telephony", "support"):
+        assert re.search(r"\d+ tables, [\d,]+ rows landed", ended(f"land {source}"))
+    crm = ended("land crm")
+    landed = int(re.search(r"([\d,]+) rows landed", crm)[1].replace(",", ""))
+    assert landed > 0, crm
+    dbt = ended("dbt build")
+    built = re.search(r"(\d+)/(\d+) models and seeds;", dbt)
+    assert built and built[1] == built[2] and int(built[1]) > 50, dbt
+    checks = re.search(r"(\d+)/(\d+) checks passed", dbt)
+    assert checks and checks[1] == checks[2] and int(checks[1]) > 100, dbt
+    assert re.search(r"[\d,]+ records sent of [\d,]+ considered", ended("CRM sync"))
+    ended("publish for BI")
+
+    # dbt's full log, named at the start and in the summary, holds dbt's own
+    # line for each model; the screen holds none of them
+    named = re.findall(r"target/runs/[0-9a-f-]+/dbt\.log", printed)
+    assert len(named) >= 2 and len(set(named)) == 1, printed
+    log = PROJECT_DIR / named[0]
+    assert log.is_file()
+    model_lines = [
+        line
+        for line in log.read_text(encoding="utf-8").splitlines()
+        if re.search(r"\d+ of \d+ OK created sql \w+ model staging\.stg_", line)
+    ]
+    assert len(model_lines) > 10
+    assert not any("OK created sql" in line for line in lines)
+    assert len(lines) < 120, printed
+    assert len(log.read_text(encoding="utf-8").splitlines()) > 10 * len(lines)
+
+
+def test_a_failing_dbt_model_is_named_with_the_log_to_read(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A landed table dbt cannot read (here a view over a table gone since): its
+    staging model fails, and the screen names it, says why, and where dbt's log is."""
+    assert main(["run", "--select", "group:landing"]) == 0
+    with duckdb.connect(str(settings.warehouse_path)) as warehouse:
+        warehouse.execute("alter table raw_support.tickets rename to tickets_gone")
+        warehouse.execute(
+            "create view raw_support.tickets as select * from raw_support.tickets_gone"
+        )
+        warehouse.execute("drop table raw_support.tickets_gone")
+    capsys.readouterr()
+
+    assert main(["run", "--select", "staging/stg_support__tickets"]) == 1
+
+    printed = capsys.readouterr().out
+    assert re.search(r"ERROR \[dbt build\] dbt: .*stg_support__tickets", printed)
+    # and the summary lists it from dbt's run results
+    assert "dbt ERROR model stg_support__tickets:" in printed
+    failed = [line for line in printed.splitlines() if "stg_support__tickets" in line]
+    assert any("tickets_gone" in line for line in failed), printed
+    log = re.search(r"FAILED customer360_dbt: .*dbt's log: (\S+dbt\.log)", printed)
+    assert log, printed
+    assert "stg_support__tickets" in (PROJECT_DIR / log[1]).read_text("utf-8")
 
 
 def test_a_drifted_source_fails_its_asset_with_a_clear_message_and_others_land(
