@@ -29,10 +29,12 @@ from expectations.suite import (
 from reverse_etl.mapping import load_mapping
 
 RISK_BANDS = ("low", "medium", "high")
-STABLE_ID = r"^(per|org)_[0-9]+$"
+STABLE_ID = r"^(?:per|org)_[0-9]+$"
 E164 = r"^\+[1-9][0-9]{7,14}$"
-DATA_QUALITY_FLAG = "(missing_phone|missing_email|missing_bin_iin|conflicting_bin_iin)"
-DATA_QUALITY_FLAGS = rf"^{DATA_QUALITY_FLAG}(,{DATA_QUALITY_FLAG})*$"
+DATA_QUALITY_FLAG = (
+    "(?:missing_phone|missing_email|missing_bin_iin|conflicting_bin_iin)"
+)
+DATA_QUALITY_FLAGS = rf"^{DATA_QUALITY_FLAG}(?:,{DATA_QUALITY_FLAG})*$"
 # what a CRM field of each type takes: Bitrix24's string user fields and amoCRM's
 # text fields keep 255 characters; its integer fields are 32-bit
 STRING_FIELD_LENGTH = 255

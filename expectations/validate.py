@@ -306,11 +306,16 @@ def _outcome(suite: Suite, name: str, config, item) -> ExpectationOutcome:
         observed=observed,
         element_count=found.get("element_count"),
         unexpected_count=found.get("unexpected_count"),
-        sample=[_text(v) for v in (found.get("partial_unexpected_list") or [])][
-            :SAMPLE_SIZE
-        ],
+        sample=_sample(found.get("partial_unexpected_list") or []),
         details=details,
     )
+
+
+def _sample(values: list) -> list[str]:
+    """The first offending values as text; none for a share of flags (all False)."""
+    if all(isinstance(value, bool) for value in values):
+        return []
+    return [_text(value) for value in values[:SAMPLE_SIZE]]
 
 
 def _number(value) -> float | None:
