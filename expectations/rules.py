@@ -22,10 +22,10 @@ BASELINE_RUNS = 3
 EARLIEST_BUSINESS_DATE = datetime(2000, 1, 1)
 EARLIEST_BIRTH_DATE = datetime(1900, 1, 1)
 
-# a phone as typed, digits only: a Kazakh or Russian number in full, with 8 or 7
-# before its ten digits (normalize_phone also reads other shapes; this is the share
-# that is written the usual way, whose fall says the export changed)
-FULL_PHONE_DIGITS = r"^[78][0-9]{10}$"
+# a phone as typed, digits only: a Kazakh or Russian number in full, its ten digits
+# with or without the 8 or 7 before them (normalize_phone also reads other shapes;
+# this is the share written the usual way, whose fall says the export changed)
+FULL_PHONE_DIGITS = r"^[78]?[0-9]{10}$"
 EMAIL_SHAPE = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 
 
