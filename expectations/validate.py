@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,9 @@ from expectations.validations import read_history
 
 # how many offending values a message and the validations table show
 SAMPLE_SIZE = 5
+# the Data Docs show this many days of results (the validations table keeps them all):
+# GE renders every result it keeps, so a year of nightly runs would take minutes
+KEEP_RESULTS_DAYS = 30
 DATA_SOURCE = "warehouse"
 BATCH = "whole frame"
 
@@ -175,9 +179,20 @@ def run_suite(
 
 def build_docs(warehouse_path: Path | str) -> Path:
     """Build GE's Data Docs from every result kept; the index page's path."""
-    context = _context(quality_dir(warehouse_path))
+    root = quality_dir(warehouse_path)
+    context = _context(root)
+    _prune_results(root / "gx" / "uncommitted", KEEP_RESULTS_DAYS)
     context.build_data_docs()
     return docs_index(warehouse_path)
+
+
+def _prune_results(uncommitted: Path, days: int) -> None:
+    """Remove the results, and their pages, older than `days`."""
+    cutoff = time.time() - days * 86_400
+    for folder in (uncommitted / "validations", uncommitted / "data_docs"):
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
 
 
 def _exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from c360.main import main
 from expectations.catalog import suite_named
-from expectations.validate import run_suite
+from expectations.validate import build_docs, run_suite
 from expectations.validations import TABLE, record
 from reverse_etl.sync import DEFAULT_MAPPING
 
@@ -88,3 +90,20 @@ def test_c360_quality_docs_builds_the_data_docs_and_prints_where_they_are(
     pages = "".join(p.read_text() for p in site.rglob("*.html"))
     assert "raw_crm.deals" in pages
     assert outcome.run_id in pages
+
+
+def test_the_data_docs_keep_a_month_of_results(
+    warehouse_copy: Callable[..., Path],
+) -> None:
+    warehouse = warehouse_copy()
+    old = run_suite(suite_named("raw_crm.deals"), warehouse, DEFAULT_MAPPING)
+    results = warehouse.parent / "quality" / "gx" / "uncommitted" / "validations"
+    two_months_ago = time.time() - 60 * 86_400
+    for path in results.rglob(f"*{old.run_id}*"):
+        for kept in [path, *path.rglob("*")]:
+            os.utime(kept, (two_months_ago, two_months_ago))
+    new = run_suite(suite_named("raw_crm.deals"), warehouse, DEFAULT_MAPPING)
+    site = build_docs(warehouse).parent
+    pages = "".join(p.read_text() for p in site.rglob("*.html"))
+    assert new.run_id in pages
+    assert old.run_id not in pages
