@@ -219,9 +219,12 @@ def _context(root: Path):
 
     root.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(root))
-    if context.variables.progress_bars is None or (
-        context.variables.progress_bars.globally is not False
-    ):
+    bars = context.variables.progress_bars
+    # an object when set in this process, a mapping when read back from the file
+    globally = (
+        bars.get("globally") if isinstance(bars, dict) else bars and bars.globally
+    )
+    if globally is not False:
         context.variables.progress_bars = ProgressBarsConfig(
             globally=False, metric_calculations=False
         )
@@ -242,16 +245,20 @@ def _validate(
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = _context(root)
-    gx_suite = gx.ExpectationSuite(name=suite.name, meta={"asset": suite.asset_string})
-    by_name: dict[str, Expect] = {}
     for expect in expectations:
         expect.expectation.meta = {
             **(expect.expectation.meta or {}),
             "name": expect.name,
         }
-        by_name[expect.name] = expect
-        gx_suite.add_expectation(expect.expectation)
-    gx_suite = context.suites.add_or_update(gx_suite)
+    # given whole: adding one by one to a suite the store already holds saves it
+    # to its file at each expectation
+    gx_suite = context.suites.add_or_update(
+        gx.ExpectationSuite(
+            name=suite.name,
+            expectations=[expect.expectation for expect in expectations],
+            meta={"asset": suite.asset_string},
+        )
+    )
 
     source = context.data_sources.add_or_update_pandas(DATA_SOURCE)
     try:

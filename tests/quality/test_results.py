@@ -107,3 +107,20 @@ def test_the_data_docs_keep_a_month_of_results(
     pages = "".join(p.read_text() for p in site.rglob("*.html"))
     assert new.run_id in pages
     assert old.run_id not in pages
+
+
+def test_the_next_process_reads_the_suites_context_back_from_its_files(
+    warehouse_copy: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the next night's run does: GE's context is made once, then read back."""
+    from expectations import validate
+
+    warehouse = warehouse_copy()
+    suite = suite_named("raw_support.tickets")
+    first = run_suite(suite, warehouse, DEFAULT_MAPPING)
+    monkeypatch.setattr(validate, "_contexts", {})
+    second = run_suite(suite, warehouse, DEFAULT_MAPPING)
+    assert [e.success for e in second.expectations] == [
+        e.success for e in first.expectations
+    ]
+    assert all(e.success for e in second.expectations)
