@@ -71,6 +71,7 @@ def _crm_suite(table: str, identifier: str, extra: str, expectations) -> Suite:
             f"{extra} from raw_crm.{table}"
         ),
         expectations=expectations,
+        unreadable=WARNING,
         description=f"Bitrix24 {table}, every branch portal, as landed.",
     )
 
@@ -134,6 +135,7 @@ CRM_SUITES = [
             f" {_timestamp('date_create')} from raw_crm.deals"
         ),
         expectations=_crm_deals,
+        unreadable=WARNING,
         description="Bitrix24 deals, every branch portal, as landed.",
     ),
 ]
@@ -207,6 +209,7 @@ ONEC_SUITES = [
             " from raw_onec.counterparties"
         ),
         expectations=_counterparties,
+        unreadable=WARNING,
         description="1C Контрагенты as exported.",
     ),
     Suite(
@@ -220,6 +223,7 @@ ONEC_SUITES = [
             " from raw_onec.contact_persons"
         ),
         expectations=_contact_persons,
+        unreadable=WARNING,
         description="1C КонтактныеЛица as exported.",
     ),
     *(
@@ -234,6 +238,7 @@ ONEC_SUITES = [
                 + f" from raw_onec.{table}"
             ),
             expectations=_documents_in_currency if has_currency else _documents,
+            unreadable=WARNING,
             description=f"1C {table} as exported.",
         )
         for table, has_currency in ONEC_DOCUMENTS.items()
@@ -286,6 +291,7 @@ EVENT_SUITES = [
             " from raw_telephony.calls"
         ),
         expectations=_calls,
+        unreadable=WARNING,
         description="PBX call records (CDR) as exported.",
     ),
     Suite(
@@ -300,6 +306,7 @@ EVENT_SUITES = [
             " from raw_support.tickets"
         ),
         expectations=_tickets,
+        unreadable=WARNING,
         description="Help-desk tickets as exported.",
     ),
 ]

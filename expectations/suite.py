@@ -85,6 +85,11 @@ class Suite:
     description: str = ""
     # further relations the frame reads; absent ones skip the suite too
     reads: tuple[str, ...] = ()
+    # when the frame cannot be read (a column the query names is not there): a
+    # landed table may lack an optional field a portal or a 1C configuration does
+    # not send (staging stands in nulls), so a warning there; a mart's columns are
+    # its contract, so critical
+    unreadable: str = CRITICAL
 
     @property
     def asset_string(self) -> str:

@@ -164,7 +164,16 @@ def run_suite(
                     " export the company does not have, or not built yet)"
                 ),
             )
-        frame = connection.execute(suite.query).df()
+        try:
+            frame = connection.execute(suite.query).df()
+        except duckdb.Error as error:
+            return SuiteOutcome(
+                suite.name,
+                suite.asset_string,
+                run_id,
+                validated_at,
+                expectations=[_unreadable(suite, error)],
+            )
         history = read_history(connection, suite.name, BASELINE_RUNS)
         expectations = suite.expectations(
             SuiteInputs(connection, history, mapping_path)
@@ -174,6 +183,25 @@ def run_suite(
     )
     return SuiteOutcome(
         suite.name, suite.asset_string, run_id, validated_at, expectations=results
+    )
+
+
+def _unreadable(suite: Suite, error: duckdb.Error) -> ExpectationOutcome:
+    message = str(error).splitlines()[0]
+    return ExpectationOutcome(
+        suite=suite.name,
+        asset=suite.asset_string,
+        expectation="frame readable",
+        expectation_type="read",
+        column=None,
+        severity=suite.unreadable,
+        success=False,
+        observed_value=None,
+        observed="",
+        element_count=None,
+        unexpected_count=None,
+        sample=[],
+        details=f"could not read {suite.table}: {message}",
     )
 
 

@@ -175,6 +175,17 @@ def test_a_suite_whose_table_the_company_lacks_is_skipped_and_says_so(
     assert rows == [("skipped", outcome.skipped)]
 
 
+def test_a_landed_table_without_a_column_the_suite_reads_is_a_warning(
+    warehouse_copy: Copy,
+) -> None:
+    """A portal without the IIN user field: staging reads it as null, the marts build,
+    and the suite says it could not read the table instead of stopping the run."""
+    warehouse = warehouse_copy("alter table raw_crm.contacts drop column uf_crm_iin")
+    outcome = _run(warehouse, "raw_crm.contacts")
+    assert _failed(outcome) == {"frame readable": "warning"}
+    assert "uf_crm_iin" in outcome.warnings[0].line()
+
+
 @pytest.mark.parametrize(
     ("suite", "corruption", "failed"),
     [
