@@ -9,6 +9,8 @@ can take (reverse_etl/mapping.yml). Warnings where a figure only drifts.
 
 from __future__ import annotations
 
+import yaml
+
 from expectations.rules import (
     EMAIL_SHAPE,
     allowed,
@@ -127,8 +129,7 @@ def _sync_records(inputs: SuiteInputs) -> list[Expect]:
 
 
 def _destinations(inputs: SuiteInputs) -> list[str]:
-    import yaml
-
+    """The destinations the mapping file maps (bitrix24, amocrm)."""
     document = yaml.safe_load(inputs.mapping_path.read_text(encoding="utf-8")) or {}
     return list(document)
 
