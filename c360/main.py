@@ -7,7 +7,7 @@ import sys
 
 import duckdb
 
-from c360 import identity, ingest, query, run, show_settings, sync
+from c360 import identity, ingest, quality, query, run, show_settings, sync
 from customer360.settings import SettingsError
 from customer360.warehouse_lock import WarehouseInUse, warehouse_in_use
 
@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     run,  # c360 run
     identity,  # c360 identity review|evaluate|train|models
     query,  # c360 query
+    quality,  # c360 quality docs
     show_settings,  # c360 settings
     sync,  # c360 sync
 )

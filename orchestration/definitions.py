@@ -2,7 +2,7 @@
 
 `dagster dev` loads `defs` from here (see [tool.dagster] in pyproject.toml);
 `c360 run` and the tests call `build_definitions(settings)` for their own
-warehouse. Later domains (quality) add their definitions here.
+warehouse.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from orchestration.ingest.definitions import ingest_definitions
 from orchestration.jobs import main_job, nightly_schedule
 from orchestration.progress import progress_logger
 from orchestration.publish.definitions import publish_definitions
+from orchestration.quality.definitions import quality_definitions
 from orchestration.resources import Customer360Settings
 from orchestration.sync.definitions import sync_definitions
 from orchestration.transform.definitions import transform_definitions
@@ -35,11 +36,13 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         # "console" stays Dagster's default; `c360 run` selects "progress"
         loggers={"console": colored_console_logger, "progress": progress_logger},
     )
+    ingest = ingest_definitions(settings)
     transform = transform_definitions(settings)
     return Definitions.merge(
         shared,
-        ingest_definitions(settings),
+        ingest,
         transform,
+        quality_definitions([*(ingest.assets or []), *(transform.assets or [])]),
         publish_definitions(list(transform.assets or [])),
         sync_definitions(),
     )

@@ -8,7 +8,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import AssetKey, AssetSelection, DagsterInstance, Definitions
+from dagster import (
+    AssetCheckSeverity,
+    AssetKey,
+    AssetSelection,
+    DagsterEventType,
+    DagsterInstance,
+    Definitions,
+)
 
 from customer360.settings import Settings
 from customer360.warehouse_lock import warehouse_in_use
@@ -39,6 +46,10 @@ class RunOutcome:
     dbt_log: Path | None = None
     # the dbt nodes that failed or warned: (status, node, dbt's message)
     dbt_problems: list[tuple[str, str, str]] = field(default_factory=list)
+    # (asset, what failed) of the quality checks that failed with a warning: the run
+    # went on (docs/data_quality.md)
+    check_warnings: list[tuple[str, str]] = field(default_factory=list)
+    checks_passed: int = 0
 
     @property
     def published(self) -> AssetOutcome | None:
@@ -119,6 +130,13 @@ class RunOutcome:
             lines.append(
                 f"  and {len(self.dbt_problems) - len(shown)} more in dbt's log"
             )
+        if self.checks_passed or self.check_warnings:
+            lines.append(
+                f"Quality checks: {self.checks_passed} passed,"
+                f" {len(self.check_warnings)} with warnings (data_quality.validations)"
+            )
+        for asset, message in self.check_warnings:
+            lines.append(f"  warning {asset}: {message}")
         for step, message in self.failures:
             lines.append(f"  FAILED {step}: {message}")
         lines.append("  all assets materialised" if self.success else "  FAILED")
@@ -318,9 +336,15 @@ def _step_kind(step_key: str) -> tuple[str, str]:
 
 
 def _outcome(result) -> RunOutcome:
-    """What the run materialised and what failed, from its events."""
+    """What the run materialised, what its checks found and what failed, from its
+    events."""
     outcome = RunOutcome(success=result.success, run_id=result.run_id)
+    # each step's failed blocking checks: what its failure is said with
+    blocked: dict[str, list[str]] = {}
     for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            _note_check(outcome, blocked, event)
+            continue
         if event.is_step_materialization:
             materialization = event.step_materialization_data.materialization
             outcome.assets.append(
@@ -331,8 +355,24 @@ def _outcome(result) -> RunOutcome:
             )
         elif event.is_step_failure:
             error = event.step_failure_data.error
-            outcome.failures.append((event.step_key or "?", _root_message(error)))
+            message = _root_message(error)
+            if error is not None and error.cls_name == "DagsterAssetCheckFailedError":
+                # Dagster's words name only the checks: say what they found
+                message = "; ".join(blocked.get(event.step_key or "", [])) or message
+            outcome.failures.append((event.step_key or "?", message))
     return outcome
+
+
+def _note_check(outcome: RunOutcome, blocked: dict[str, list[str]], event) -> None:
+    evaluation = event.asset_check_evaluation_data
+    asset = evaluation.asset_key.to_user_string()
+    description = evaluation.description or f"check {evaluation.check_name} failed"
+    if evaluation.passed:
+        outcome.checks_passed += 1
+    elif evaluation.severity == AssetCheckSeverity.ERROR and evaluation.blocking:
+        blocked.setdefault(event.step_key or "", []).append(f"{asset}: {description}")
+    else:
+        outcome.check_warnings.append((asset, description))
 
 
 def _root_message(error) -> str:

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetsDefinition
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from customer360.dbt_context import dbt_vars, environment_for_dbt
 from customer360.settings import Settings
@@ -148,7 +154,11 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=LayeredTranslator(),
+        # dbt's tests as asset checks: those of severity error block what is
+        # downstream (the CRM sync, the BI publish) when they fail
+        dagster_dbt_translator=LayeredTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
     )
     def customer360_dbt(
         context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings

@@ -1,0 +1,1 @@
+"""The quality domain: the expectation suites as checks on the assets they guard."""
