@@ -7,7 +7,7 @@ import sys
 
 import duckdb
 
-from c360 import identity, ingest, query, run, show_settings, sync
+from c360 import identity, ingest, query, run, show_settings, sync, ui
 from customer360.settings import SettingsError
 from customer360.warehouse_lock import WarehouseInUse, warehouse_in_use
 
@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     query,  # c360 query
     show_settings,  # c360 settings
     sync,  # c360 sync
+    ui,  # c360 ui
 )
 
 
