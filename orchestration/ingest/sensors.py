@@ -10,7 +10,6 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
-    SkipReason,
     sensor,
 )
 
@@ -19,8 +18,8 @@ from orchestration.resources import Customer360Settings
 from pipelines.onec.settings import EXPORT_FILES, SUBDIR
 
 ONEC_SENSOR_NAME = "onec_exports"
-# a file written less than this long ago may still be being written (1C writes a
-# big export for minutes): it is looked at again on a later evaluation
+# an export written less than this long ago may still be being written (1C writes
+# a big one for minutes): the run waits until none has changed for this long
 SETTLE_SECONDS = 60
 # the tag on a run this sensor starts: which exports it was started for
 EXPORTS_TAG = "customer360/onec_exports"
@@ -56,7 +55,7 @@ def exports_in(landing_dir: Path) -> dict[str, str]:
 )
 def onec_exports_sensor(
     context: SensorEvaluationContext, c360: Customer360Settings
-) -> SensorResult | SkipReason:
+) -> SensorResult:
     settings = c360.load()
     folder = settings.landing_dir / SUBDIR
     now = time.time()
@@ -72,32 +71,36 @@ def onec_exports_sensor(
             cursor=json.dumps(present, sort_keys=True),
         )
     seen: dict[str, str] = json.loads(context.cursor)
-    settled = {
-        name: fingerprint
-        for name, fingerprint in present.items()
-        if now - int(fingerprint.split(":")[0]) / 1e9 >= SETTLE_SECONDS
-    }
-    arrived = sorted(name for name in settled if seen.get(name) != settled[name])
-    # a file still being written keeps its old fingerprint until it settles; a
-    # removed one is forgotten, so that it starts a run when it is back
-    cursor = {
-        name: (settled[name] if name in settled else seen[name])
-        for name in present
-        if name in settled or name in seen
-    }
+    # a removed export is forgotten: back in another state, it starts a run
+    seen = {name: fingerprint for name, fingerprint in seen.items() if name in present}
+    arrived = sorted(name for name in present if seen.get(name) != present[name])
     if not arrived:
         return SensorResult(
             skip_reason=f"no new or changed 1C export in {folder}",
-            cursor=json.dumps(cursor, sort_keys=True),
+            cursor=json.dumps(seen, sort_keys=True),
+        )
+    # 1C writes its exports one after another, a big one for minutes: the run
+    # starts once none has changed for a while, so that it lands them all
+    writing = sorted(
+        name
+        for name in arrived
+        if now - int(present[name].split(":")[0]) / 1e9 < SETTLE_SECONDS
+    )
+    if writing:
+        return SensorResult(
+            skip_reason=(
+                f"waiting for 1C to finish writing {', '.join(writing)} in {folder}"
+            ),
+            cursor=json.dumps(seen, sort_keys=True),
         )
     context.log.info(f"new or changed 1C exports in {folder}: {', '.join(arrived)}")
     # the same files in the same state never start a second run
     run_key = hashlib.sha256(
-        json.dumps({name: settled[name] for name in arrived}, sort_keys=True).encode()
+        json.dumps({name: present[name] for name in arrived}, sort_keys=True).encode()
     ).hexdigest()[:16]
     return SensorResult(
         run_requests=[
             RunRequest(run_key=run_key, tags={EXPORTS_TAG: ", ".join(arrived)})
         ],
-        cursor=json.dumps(cursor, sort_keys=True),
+        cursor=json.dumps(present, sort_keys=True),
     )
