@@ -188,7 +188,7 @@ def test_the_schedule_is_03_00_in_almaty_unless_set_and_a_bad_one_is_named(
 
 
 def test_the_alert_webhook_comes_from_the_settings_and_is_never_shown(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     assert load_settings(project).alert_webhook_url is None
     (project / ".secrets.toml").write_text(
@@ -197,6 +197,12 @@ def test_the_alert_webhook_comes_from_the_settings_and_is_never_shown(
     settings = load_settings(project)
     assert settings.alert_webhook_url == "https://chat.example/hooks/t0ken"
     assert "t0ken" not in repr(settings)
+    from c360.main import main
+
+    monkeypatch.chdir(project)
+    assert main(["settings"]) == 0
+    shown = capsys.readouterr().out
+    assert "failure alerts webhook      set" in shown and "t0ken" not in shown
     monkeypatch.setenv("C360_ALERT_WEBHOOK_URL", "chat.example/hooks/t0ken")
     with pytest.raises(SettingsError, match="C360_ALERT_WEBHOOK_URL") as error:
         load_settings(project)
