@@ -39,7 +39,7 @@ def test_a_second_run_waits_in_the_queue_for_the_first_instead_of_failing(
     )
     try:
         with DagsterInstance.from_config(str(home)) as instance:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 180
             refused: WarehouseInUse | None = None
             while time.monotonic() < deadline:
                 runs = instance.get_runs(RunsFilter(job_name="warehouse_write_job"))
