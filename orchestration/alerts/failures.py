@@ -53,6 +53,13 @@ def advice_for(step: str | None, message: str) -> str:
             "Fix the setting the error names (c360.toml, .secrets.toml or the C360_*"
             " variables; `c360 settings` shows what is in force), then re-run."
         )
+    if "schema drift" in text:
+        return (
+            "The export's columns changed (schema drift), so its table was not"
+            " landed. If the change is intended, add the column to the source's"
+            " expected columns and the models that read it; if not, have the export"
+            " fixed. Then re-run (docs/ingest.md)."
+        )
     if step and ("quality" in step or "check" in step) or "critical" in text:
         return (
             "A critical data-quality check failed: the CRM sync and the BI copy did"

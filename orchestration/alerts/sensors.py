@@ -1,5 +1,6 @@
 """The run-failure sensor: each failed run said in the warehouse, the log and a chat."""
 
+import re
 from typing import TYPE_CHECKING
 
 from dagster import (
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from dagster_shared.error import SerializableErrorInfo
 
 FAILURE_SENSOR_NAME = "run_failures"
+_DLT_WRAPPER = "caused an exception: "
+_CLASS_PREFIX = re.compile(r"^[\w.]*(Error|Exception|Failure|Interrupt): ")
 
 
 @run_failure_sensor(
@@ -94,9 +97,10 @@ def innermost_message(error: "SerializableErrorInfo | None") -> str:
     for link in chain:
         if (in_use := warehouse_in_use(link.message)) is not None:
             return str(in_use)
-    innermost = chain[-1]
-    message = innermost.message.strip() or "unknown error"
-    if innermost.cls_name == "Failure":
-        # raised on purpose with a message for the reader: the class adds nothing
-        message = message.split(": ", 1)[-1]
-    return message
+    message = chain[-1].message.strip() or "unknown error"
+    # dlt wraps the source's own words: "...: In processing pipe `x`: extraction
+    # of resource `x` ... caused an exception: <ours>"
+    message = message.rsplit(_DLT_WRAPPER, 1)[-1]
+    # `dagster._core.definitions.events.Failure: ...`: the class name says nothing
+    # to the person on duty
+    return _CLASS_PREFIX.sub("", message, count=1)

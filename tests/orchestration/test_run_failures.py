@@ -19,7 +19,9 @@ from dagster import (
     build_run_status_sensor_context,
     define_asset_job,
 )
+from dagster_dlt import DagsterDltResource
 
+from customer360.settings import load_settings
 from orchestration.alerts.failures import (
     FAILURES_TABLE,
     RunFailure,
@@ -27,7 +29,9 @@ from orchestration.alerts.failures import (
     record_failures,
 )
 from orchestration.alerts.sensors import FAILURE_SENSOR_NAME, run_failures_sensor
+from orchestration.ingest.assets import build_landing_assets
 from orchestration.resources import Customer360Settings
+from pipelines.onec.settings import EXPORT_FILES
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SYNC_FAILED = (
@@ -111,6 +115,59 @@ def test_a_failed_run_is_written_to_the_warehouse_and_sent_to_the_chat(
     assert sent["failures"] == [
         {"failed_step": "crm_sync", "error_message": SYNC_FAILED, "advice": advice}
     ]
+
+
+def test_a_drifted_1c_export_is_recorded_as_drift_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real landing step's failure, under dlt's wrapping: the person on duty
+    reads the drift, not the pipe and generator it happened in."""
+    counterparties = next(e for e in EXPORT_FILES if e.table == "counterparties")
+    landing = tmp_path / "landing"
+    (landing / "onec").mkdir(parents=True)
+    headers = [column.header for column in counterparties.columns] + ["НовоеПоле"]
+    (landing / "onec" / "counterparties.csv").write_bytes(
+        (";".join(headers) + "\r\n" + ";".join(["1"] * len(headers)) + "\r\n").encode(
+            "cp1251"
+        )
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("C360_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
+    monkeypatch.delenv("C360_ALERT_WEBHOOK_URL", raising=False)
+    settings = load_settings(PROJECT_DIR)
+    [land_onec] = [
+        a for a in build_landing_assets(settings) if a.op.name == "land_onec"
+    ]
+    resource = Customer360Settings(project_dir=str(PROJECT_DIR))
+    job = Definitions(
+        assets=[land_onec],
+        jobs=[define_asset_job("onec_only")],
+        resources={"dlt": DagsterDltResource(), "c360": resource},
+    ).resolve_job_def("onec_only")
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        [run_failed] = [event for event in result.all_events if event.is_run_failure]
+        run_failures_sensor(
+            build_run_status_sensor_context(
+                sensor_name=FAILURE_SENSOR_NAME,
+                dagster_event=run_failed,
+                dagster_instance=instance,
+                dagster_run=instance.get_run_by_id(result.run_id),
+                resources={"c360": resource},
+            ).for_run_failure()
+        )
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        [(step, message, advice)] = connection.execute(
+            f"select failed_step, error_message, advice from {FAILURES_TABLE}"
+        ).fetchall()
+    assert step == "land_onec"
+    assert message.startswith(
+        "schema drift in source 'onec', table 'counterparties': new column(s)"
+        " 'НовоеПоле'"
+    )
+    assert "schema drift" in advice and "docs/ingest.md" in advice
 
 
 def test_a_failure_waits_briefly_for_a_held_warehouse_then_goes_to_the_log(
