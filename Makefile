@@ -18,7 +18,7 @@ PROFILE ?= default
 # the environment or the git-ignored .secrets.toml, never from this file
 export C360_CRM_WEBHOOK_TOKEN ?= demo-webhook-token
 
-.PHONY: help venv demo test lint format clean
+.PHONY: help venv demo ui test lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ demo: venv ## generate demo data, start the CRM stand-in, run the main job end t
 	@echo "What the sync did:  $(C360) query --working \"select destination, status, considered, sent, confirmed, rejected, seconds from crm_sync.runs\""
 	@echo "A synced contact:   $(C360_DEMO) standin serve &  then"
 	@echo "  curl -s 'http://127.0.0.1:18701/rest/1/$(C360_CRM_WEBHOOK_TOKEN)/crm.contact.get.json?id=1'"
+
+ui: venv ## the Dagster UI on http://127.0.0.1:3000: asset graph, checks, schedule, sensors
+	$(C360) ui
 
 test: lint ## run the linters (as `make lint`) and the test suite
 	@# two workers, a test file each at a time (a file's tests share its fixtures)

@@ -7,7 +7,7 @@ import sys
 
 import duckdb
 
-from c360 import identity, ingest, quality, query, run, show_settings, sync
+from c360 import identity, ingest, quality, query, run, show_settings, sync, ui
 from customer360.settings import SettingsError
 from customer360.warehouse_lock import WarehouseInUse, warehouse_in_use
 
@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     quality,  # c360 quality docs
     show_settings,  # c360 settings
     sync,  # c360 sync
+    ui,  # c360 ui
 )
 
 

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the main job: land every source and build everything downstream",
         description=(
             "Materialise the whole asset graph in-process (the same graph that "
-            "`dagster dev` shows and the nightly schedule runs), then print a summary."
+            "`c360 ui` shows and the daily schedule runs), then print a summary."
         ),
     )
     run.add_argument(
@@ -113,7 +113,7 @@ def next_steps(
             *queries,
             "  c360 identity evaluate   # matching accuracy against the demo's truth",
             "  c360 identity review     # pairs waiting for a person's decision",
-            "  dagster dev              # the asset graph in a browser",
+            "  c360 ui                  # the asset graph and schedule in a browser",
             "  make test                # the test suite",
         ]
     )

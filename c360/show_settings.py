@@ -45,6 +45,15 @@ def _settings(args: argparse.Namespace) -> int:
         f"{'CRM webhook tokens':27} "
         + ", ".join(f"{b}: {s}" for b, s in tokens.items())
     )
+    print(
+        f"{'daily schedule':27} {settings.schedule_cron!r} {settings.schedule_timezone}"
+    )
+    # the URL carries the chat's token: whether it is set, never what it is
+    print(
+        f"{'failure alerts webhook':27} "
+        + ("set" if settings.alert_webhook_url else "not set (ops.run_failures, log)")
+    )
+    print(f"{'Dagster home (c360 ui)':27} {settings.dagster_home}")
     if settings.amocrm_accounts:
         print(
             f"{'amoCRM tokens':27} "

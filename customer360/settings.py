@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 CONFIG_FILE_NAME = "c360.toml"
 SECRETS_FILE_NAME = ".secrets.toml"
@@ -24,6 +25,25 @@ DEFAULT_CRM_STANDIN_DIR = "data/crm_standin"
 # (benchmarks/identity_resolution.py); raise it on a big machine, lower it on a
 # small one
 DEFAULT_IDENTITY_MEMORY_LIMIT = "4GB"
+# 03:00 in Almaty: after the branches close and 1C's nightly export is written
+DEFAULT_SCHEDULE_CRON = "0 3 * * *"
+DEFAULT_SCHEDULE_TIMEZONE = "Asia/Almaty"
+# the Dagster instance's home: run history, schedule and sensor state, the run queue
+DEFAULT_DAGSTER_HOME = "data/dagster"
+# a cron field: numbers, names (mon, jan), *, ranges, lists and steps
+_CRON_FIELDS = (
+    ("minute", 0, 59, ()),
+    ("hour", 0, 23, ()),
+    ("day of month", 1, 31, ()),
+    (
+        "month",
+        1,
+        12,
+        ("jan", "feb", "mar", "apr", "may", "jun")
+        + ("jul", "aug", "sep", "oct", "nov", "dec"),
+    ),
+    ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
+)
 _DUCKDB_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*", re.IGNORECASE)
 
 
@@ -96,6 +116,21 @@ class Settings:
     amocrm_accounts: tuple[AmoCrmAccount, ...] = ()
     # amoCRM allows 7 requests a second per integration
     amocrm_requests_per_second: float = 7.0
+    # when Dagster's daily schedule starts the main job: a five-field cron line
+    # read in the time zone below (an IANA name)
+    schedule_cron: str = DEFAULT_SCHEDULE_CRON
+    schedule_timezone: str = DEFAULT_SCHEDULE_TIMEZONE
+    # where a failed run is announced as JSON (a chat's incoming webhook); None:
+    # only the warehouse (ops.run_failures) and the log. A secret: such URLs
+    # carry their token
+    alert_webhook_url: str | None = field(default=None, repr=False)
+    # DAGSTER_HOME for `c360 ui`; None: data/dagster in the project folder
+    dagster_home_dir: Path | None = None
+
+    @property
+    def dagster_home(self) -> Path:
+        """The Dagster instance's folder: its config, run history, schedule state."""
+        return self.dagster_home_dir or self.project_dir / DEFAULT_DAGSTER_HOME
 
     @property
     def published_path(self) -> Path:
@@ -220,6 +255,83 @@ def _number(
     return value
 
 
+def _cron_schedule(env: Mapping[str, str], config: dict) -> str:
+    if env.get("C360_SCHEDULE_CRON"):
+        value, where = env["C360_SCHEDULE_CRON"], "C360_SCHEDULE_CRON"
+    else:
+        value = config.get("schedule", {}).get("cron") or DEFAULT_SCHEDULE_CRON
+        where = "[schedule] cron"
+    problem = _cron_problem(value) if isinstance(value, str) else "it is not a string"
+    if problem:
+        raise SettingsError(
+            f"{where}={value!r} is not a cron schedule: {problem} (five fields:"
+            ' minute hour day-of-month month day-of-week, e.g. "0 3 * * *" for'
+            " 03:00 every day)"
+        )
+    return " ".join(value.split())
+
+
+def _cron_problem(line: str) -> str | None:
+    """Why `line` is not a five-field cron schedule, or None when it is one."""
+    fields = line.split()
+    if len(fields) != len(_CRON_FIELDS):
+        return f"{len(fields)} field(s) instead of {len(_CRON_FIELDS)}"
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for part in text.split(","):
+            span, _, step = part.partition("/")
+            if step and not (step.isdigit() and int(step) > 0):
+                return f"the {name} step {step!r} is not a positive number"
+            if span == "*":
+                continue
+            for bound in span.split("-", 1):
+                value = (
+                    names.index(bound.lower()) + 1 if bound.lower() in names else None
+                )
+                if name == "day of week" and value is not None:
+                    value -= 1  # sun is 0
+                if value is None and bound.isdigit():
+                    value = int(bound)
+                if value is None or not low <= value <= high:
+                    return f"the {name} {bound!r} is not in {low}-{high}"
+    return None
+
+
+def _schedule_timezone(env: Mapping[str, str], config: dict) -> str:
+    if env.get("C360_SCHEDULE_TIMEZONE"):
+        value, where = env["C360_SCHEDULE_TIMEZONE"], "C360_SCHEDULE_TIMEZONE"
+    else:
+        value = config.get("schedule", {}).get("timezone") or DEFAULT_SCHEDULE_TIMEZONE
+        where = "[schedule] timezone"
+    try:
+        ZoneInfo(str(value).strip())
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(
+            f"{where}={value!r} is not a time zone: use an IANA name such as"
+            ' "Asia/Almaty" or "Europe/Moscow"'
+        ) from error
+    return str(value).strip()
+
+
+def _alert_webhook_url(
+    env: Mapping[str, str], config: dict, secrets: dict
+) -> str | None:
+    if env.get("C360_ALERT_WEBHOOK_URL"):
+        value, where = env["C360_ALERT_WEBHOOK_URL"], "C360_ALERT_WEBHOOK_URL"
+    else:
+        value = secrets.get("alerts", {}).get("webhook_url") or config.get(
+            "alerts", {}
+        ).get("webhook_url")
+        where = "[alerts] webhook_url"
+    if not value:
+        return None
+    if not isinstance(value, str) or not re.match(r"https?://[^\s/]+", value.strip()):
+        # the URL is not echoed: a chat's webhook URL carries its token
+        raise SettingsError(
+            f"{where}: expected an http:// or https:// URL (a chat's incoming webhook)"
+        )
+    return value.strip()
+
+
 def load_settings(project_dir: Path | None = None) -> Settings:
     """Defaults < c360.toml (or C360_CONFIG) < environment.
 
@@ -337,5 +449,11 @@ def load_settings(project_dir: Path | None = None) -> Settings:
             "requests_per_second",
             7.0,
             float,
+        ),
+        schedule_cron=_cron_schedule(env, config),
+        schedule_timezone=_schedule_timezone(env, config),
+        alert_webhook_url=_alert_webhook_url(env, config, secrets),
+        dagster_home_dir=path_setting(
+            "C360_DAGSTER_HOME", "orchestration", "dagster_home", DEFAULT_DAGSTER_HOME
         ),
     )

@@ -1,17 +1,18 @@
 """The one Definitions object: every domain's assets merged into a single graph.
 
-`dagster dev` loads `defs` from here (see [tool.dagster] in pyproject.toml);
-`c360 run` and the tests call `build_definitions(settings)` for their own
-warehouse.
+`dagster dev` (`c360 ui`) loads `defs` from here (see [tool.dagster] in
+pyproject.toml); `c360 run` and the tests call `build_definitions(settings)` for
+their own warehouse.
 """
 
 from __future__ import annotations
 
-from dagster import Definitions, colored_console_logger
+from dagster import Definitions, colored_console_logger, in_process_executor
 
 from customer360.settings import Settings, load_settings
+from orchestration.alerts.definitions import alerts_definitions
 from orchestration.ingest.definitions import ingest_definitions
-from orchestration.jobs import main_job, nightly_schedule
+from orchestration.jobs import build_schedule, main_job
 from orchestration.progress import progress_logger
 from orchestration.publish.definitions import publish_definitions
 from orchestration.quality.definitions import quality_definitions
@@ -24,7 +25,11 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     settings = settings or load_settings()
     shared = Definitions(
         jobs=[main_job],
-        schedules=[nightly_schedule],
+        schedules=[build_schedule(settings)],
+        # one step at a time within a run, as `c360 run` does: DuckDB lets one
+        # process write the warehouse, and the landing steps and dbt all write it
+        # (the instance's run queue keeps runs apart: orchestration/dagster.yaml)
+        executor=in_process_executor,
         resources={
             "c360": Customer360Settings(
                 project_dir=str(settings.project_dir),
@@ -45,6 +50,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         quality_definitions([*(ingest.assets or []), *(transform.assets or [])]),
         publish_definitions(list(transform.assets or [])),
         sync_definitions(),
+        alerts_definitions(),
     )
 
 

@@ -18,8 +18,9 @@ from dlt import Pipeline
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.source import DltSource
 
-from customer360.settings import Settings
+from customer360.settings import Settings, SettingsError
 from orchestration.resources import Customer360Settings
+from orchestration.retries import retry_later
 from pipelines.common.destination import dataset_name, make_pipeline
 from pipelines.common.tally import SourceTally
 from pipelines.ingest import (
@@ -67,6 +68,8 @@ def declared_source(source_name: str, settings: Settings) -> DltSource:
 
 def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinition:
     landing = SOURCES[source_name]
+    # the CRM's portals and accounts, rather than files in the landing folder
+    talks_to_api = landing.landing_folder is None
 
     @dlt_assets(
         dlt_source=declared_source(source_name, settings),
@@ -106,6 +109,14 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
         except PartlyLandedError as error:
             # what did land is materialised; the step fails below, naming the rest
             report, partly_landed = error.report, error
+        except SettingsError:
+            raise  # a missing token or a bad URL: waiting does not fix it
+        except Exception as error:
+            # an API that did not answer (or a warehouse held by another process)
+            # may be back in a few minutes; files are tried again by the next run
+            if talks_to_api and (retry := retry_later(context)) is not None:
+                raise retry from error
+            raise
         # an absent source is materialised all the same (dbt reads its tables as
         # empty); land_source has said so through the log already
         if not report.absent:
@@ -128,7 +139,11 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
                 },
             )
         if partly_landed is not None:
-            raise Failure(description=str(partly_landed))
+            failure = Failure(description=str(partly_landed))
+            if talks_to_api and (retry := retry_later(context)) is not None:
+                # the next try lands what is missing: dlt keeps what landed
+                raise retry from failure
+            raise failure
 
     _land.__doc__ = landing.description
     return _land

@@ -10,6 +10,7 @@ from dagster import (
 )
 
 from orchestration.resources import Customer360Settings
+from orchestration.retries import retry_later
 from reverse_etl.configured import configured_destinations, mapping_path
 from reverse_etl.destinations import DestinationError
 from reverse_etl.mapping import MappingError
@@ -54,6 +55,8 @@ def build_sync_asset() -> AssetsDefinition:
                     progress=_progress(context, name),
                 )
             except (MappingError, DestinationError) as error:
+                # a mapping that does not fit, a CRM refusing the sync as a whole:
+                # trying again would not help
                 raise Failure(f"{name}: {error}") from error
             context.log.info(report.format())
             counts = report.counts
@@ -66,11 +69,16 @@ def build_sync_asset() -> AssetsDefinition:
                     + "; ".join(f"{t}: {r}" for t, r in counts.unavailable.items())
                 )
         if failed:
-            raise Failure(
+            failure = Failure(
                 "CRM sync not finished: "
                 + "; ".join(failed)
                 + ". What the CRMs confirmed is kept; the rest is sent next run."
             )
+            # a portal that kept failing may be back in a few minutes; the next
+            # try sends only what it has not confirmed
+            if (retry := retry_later(context)) is not None:
+                raise retry from failure
+            raise failure
         return MaterializeResult(metadata=metadata)
 
     return crm_sync

@@ -35,6 +35,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "C360_AMOCRM_TOKEN",
         "C360_AMOCRM_TOKEN_TARAZ",
         "C360_AMOCRM_RATE",
+        "C360_SCHEDULE_CRON",
+        "C360_SCHEDULE_TIMEZONE",
+        "C360_ALERT_WEBHOOK_URL",
+        "C360_DAGSTER_HOME",
     ):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "c360.toml").write_text(
@@ -151,6 +155,58 @@ def test_malformed_values_give_clear_errors(
     (project / "c360.toml").write_text("")
     with pytest.raises(SettingsError, match="unknown CRM branch"):
         load_settings(project).portal("nowhere")
+
+
+def test_the_schedule_is_03_00_in_almaty_unless_set_and_a_bad_one_is_named(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(project)
+    assert (settings.schedule_cron, settings.schedule_timezone) == (
+        "0 3 * * *",
+        "Asia/Almaty",
+    )
+    assert settings.dagster_home == project / "data" / "dagster"
+    with (project / "c360.toml").open("a") as config:
+        config.write('[schedule]\ncron = "30 1 * * mon-fri"\ntimezone = "Asia/Aqtau"\n')
+    settings = load_settings(project)
+    assert (settings.schedule_cron, settings.schedule_timezone) == (
+        "30 1 * * mon-fri",
+        "Asia/Aqtau",
+    )
+    for cron, problem in (
+        ("0 3 * *", "4 field"),
+        ("0 25 * * *", "the hour '25' is not in 0-23"),
+        ("@daily", "1 field"),
+    ):
+        monkeypatch.setenv("C360_SCHEDULE_CRON", cron)
+        with pytest.raises(SettingsError, match=f"C360_SCHEDULE_CRON=.*{problem}"):
+            load_settings(project)
+    monkeypatch.delenv("C360_SCHEDULE_CRON")
+    monkeypatch.setenv("C360_SCHEDULE_TIMEZONE", "Almaty")
+    with pytest.raises(SettingsError, match="C360_SCHEDULE_TIMEZONE=.*IANA"):
+        load_settings(project)
+
+
+def test_the_alert_webhook_comes_from_the_settings_and_is_never_shown(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    assert load_settings(project).alert_webhook_url is None
+    (project / ".secrets.toml").write_text(
+        '[alerts]\nwebhook_url = "https://chat.example/hooks/t0ken"\n'
+    )
+    settings = load_settings(project)
+    assert settings.alert_webhook_url == "https://chat.example/hooks/t0ken"
+    assert "t0ken" not in repr(settings)
+    from c360.main import main
+
+    monkeypatch.chdir(project)
+    assert main(["settings"]) == 0
+    shown = capsys.readouterr().out
+    assert "failure alerts webhook      set" in shown and "t0ken" not in shown
+    monkeypatch.setenv("C360_ALERT_WEBHOOK_URL", "chat.example/hooks/t0ken")
+    with pytest.raises(SettingsError, match="C360_ALERT_WEBHOOK_URL") as error:
+        load_settings(project)
+    assert "t0ken" not in str(error.value)
 
 
 def test_1c_branch_names_come_from_the_file_or_the_environment(

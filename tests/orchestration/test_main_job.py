@@ -113,6 +113,11 @@ def test_definitions_hold_one_asset_per_landed_table_and_the_schedule(
     assert schedule.job_name == MAIN_JOB_NAME
     assert schedule.cron_schedule == "0 3 * * *"
     assert schedule.execution_timezone == "Asia/Almaty"
+    # the 1C sensor starts the same job; the failure sensor watches every run
+    assert definitions.resolve_sensor_def("onec_exports").job_name == MAIN_JOB_NAME
+    assert definitions.resolve_sensor_def("run_failures") is not None
+    # one step at a time within a run: they all write the one warehouse
+    assert job.executor_def.name == "in_process"
 
 
 def test_dagster_loads_the_project_definitions_module(tmp_path: Path) -> None:
