@@ -19,6 +19,7 @@ from dagster import (
 
 from customer360.settings import Settings
 from customer360.warehouse_lock import warehouse_in_use
+from orchestration.alerts.failures import FAILURES_TABLE
 from orchestration.jobs import MAIN_JOB_NAME
 from orchestration.progress import RunView, StepPlan, unwatch, watch
 from orchestration.publish.assets import PUBLISHED_WAREHOUSE_KEY
@@ -275,7 +276,36 @@ def run_main_job(
             else (step, message)
             for step, message in outcome.failures
         ]
+    if not outcome.success:
+        _report_failures(settings, outcome)
     return outcome
+
+
+def _report_failures(settings: Settings, outcome: RunOutcome) -> None:
+    """A failed `c360 run` is kept and sent like a failed scheduled run (the
+    run-failure sensor sees only runs the Dagster instance launched)."""
+    from orchestration.alerts.failures import (
+        RunFailure,
+        advice_for,
+        now,
+        post_alert,
+        record_failures,
+    )
+
+    at = now()
+    failures = [
+        RunFailure(
+            outcome.run_id, MAIN_JOB_NAME, step, message, advice_for(step, message), at
+        )
+        for step, message in (outcome.failures or [(None, "the run failed")])
+    ]
+    if settings.alert_webhook_url:
+        problem = post_alert(settings.alert_webhook_url, failures)
+        if problem:
+            print(f"{problem}; the failure is in {FAILURES_TABLE}", file=sys.stderr)
+    record_failures(
+        settings.warehouse_path, failures, lambda line: print(line, file=sys.stderr)
+    )
 
 
 def run_plan(

@@ -345,6 +345,16 @@ def test_a_drifted_source_fails_its_asset_with_a_clear_message_and_others_land(
     landed = {asset.key for asset in outcome.assets}
     assert {"raw_crm/contacts", "raw_telephony/calls", "raw_support/tickets"} <= landed
     assert "raw_onec/counterparties" not in landed
+    # kept where someone on duty looks, as a scheduled run's failure is
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        recorded = warehouse.execute(
+            "select failed_step, error_message, advice from ops.run_failures"
+            " where run_id = ?",
+            [outcome.run_id],
+        ).fetchall()
+    [(failed_step, error_message, advice)] = recorded
+    assert failed_step == "land_onec" and "НовоеПоле" in error_message
+    assert "schema drift" in advice
 
 
 def test_a_warehouse_taken_before_the_landing_fails_each_step_naming_the_holder(
