@@ -22,6 +22,16 @@ CUSTOMERS = 400
 SEED = 3
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files with end-to-end runs (marked slow) first, the rest in their order.
+
+    `make test` hands whole files to two workers in this order: a long file taken
+    last would leave one worker running it alone at the end.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 @pytest.fixture(scope="session")
 def built_company(tmp_path_factory: pytest.TempPathFactory) -> BuiltCompany:
     """400 customers (seed 3), all four sources landed, one full `dbt build`.

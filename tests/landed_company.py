@@ -24,6 +24,13 @@ from pipelines.ingest import land_source
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BRANCHES = ["almaty", "astana", "shymkent"]
 FILE_SOURCES = ("onec", "telephony", "support")
+# what a test of identity resolution rebuilds: the intermediate layer and what it
+# reads (the marts on top have tests of their own; building them again there
+# would double those tests' time and check nothing more); cautious: no test that
+# also reads a mart left as it was
+IDENTITY_LAYERS = [
+    "--select", "+path:models/intermediate", "--indirect-selection", "cautious",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from c360.main import main
-from tests.landed_company import BuiltCompany, LandedCompany
+from tests.landed_company import IDENTITY_LAYERS, BuiltCompany, LandedCompany
 
 
 def test_evaluate_prints_precision_recall_and_f1_per_entity(
@@ -161,7 +161,7 @@ def test_the_build_trains_on_the_company_and_train_retrains_on_demand(
 
     # records unchanged: the next build trains nothing more, and matching with the
     # retrained model keeps every customer's stable ID
-    result = company.dbt(["build"])
+    result = company.dbt(["build", *IDENTITY_LAYERS])
     assert result.success
     assert [len(rows) for rows in _model_versions(company.warehouse).values()] == [2, 2]
     assert _crosswalk(company.warehouse) == ids_before

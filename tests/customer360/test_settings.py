@@ -175,7 +175,8 @@ def test_the_schedule_is_03_00_in_almaty_unless_set_and_a_bad_one_is_named(
     )
     for cron, problem in (
         ("0 3 * *", "4 field"),
-        ("0 25 * * *", "the hour '25' is not in 0-23"),
+        ("0 25 * * *", "out of range"),
+        ("0 3 * * sunday", "not acceptable"),
         ("@daily", "1 field"),
     ):
         monkeypatch.setenv("C360_SCHEDULE_CRON", cron)

@@ -179,6 +179,7 @@ print("\\n".join(map(str, seen)))
 """
 
 
+@pytest.mark.slow
 def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
     settings: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -114,6 +114,7 @@ def test_every_suite_is_a_blocking_check_on_its_asset_and_dbt_tests_are_checks(
     assert all(spec.blocking for spec in dbt_checks)
 
 
+@pytest.mark.slow
 def test_a_failed_critical_check_stops_the_sync_and_the_bi_publish(
     settings: Settings,
 ) -> None:

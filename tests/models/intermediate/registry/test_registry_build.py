@@ -7,7 +7,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.landed_company import BuiltCompany, LandedCompany, build_failures
+from tests.landed_company import (
+    IDENTITY_LAYERS,
+    BuiltCompany,
+    LandedCompany,
+    build_failures,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -52,11 +57,11 @@ def test_ids_survive_rebuilds_and_full_refresh(
     assert {i for i in first.values()} <= {row[0] for row in registry}
     assert all(row[3] == "active" for row in registry)  # nothing to merge yet
 
-    _build(["build"], company)
+    _build(["build", *IDENTITY_LAYERS], company)
     assert _assignments(warehouse) == first
     assert _registry(warehouse) == registry
 
-    _build(["build", "--full-refresh"], company)
+    _build(["build", "--full-refresh", *IDENTITY_LAYERS], company)
     assert _assignments(warehouse) == first
     assert _registry(warehouse) == registry
 
@@ -132,7 +137,7 @@ def test_a_merge_and_a_vanished_record_are_kept_through_full_refresh(
             "delete from raw_onec.contact_persons where trim(code) = ?",
             [gone.split(":", 2)[2]],
         )
-    _build(["build"], company)
+    _build(["build", *IDENTITY_LAYERS], company)
 
     with duckdb.connect(str(warehouse)) as con:
         survivor = min(left_id, right_id, key=lambda i: int(i.split("_")[1]))
@@ -167,7 +172,7 @@ def test_a_merge_and_a_vanished_record_are_kept_through_full_refresh(
             [gone],
         ).fetchone() == (False,)
 
-    _build(["build", "--full-refresh"], company)
+    _build(["build", "--full-refresh", *IDENTITY_LAYERS], company)
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute(
             "select count(*) from intermediate.int_entity_id_merges"
