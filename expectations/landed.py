@@ -92,11 +92,6 @@ def _email_share(column: str) -> ValidShare:
     return ValidShare("valid e-mail share", column, EMAIL_SHAPE)
 
 
-# the order a landed suite lists its expectations in, after the row count and the
-# key's uniqueness: the run's report and its failure messages follow it
-CHECK_ORDER = ("required", "allowed", "ranges", "dated", "valid_shares")
-
-
 @dataclass(frozen=True)
 class LandedTable:
     """One landed table's suite as data: the frame read from it, what it must hold."""
@@ -118,49 +113,31 @@ class LandedTable:
     dated: tuple[str, ...] = ()
     birth_dates: tuple[str, ...] = ()
     valid_shares: tuple[ValidShare, ...] = ()
-    order: tuple[str, ...] = CHECK_ORDER
-
-    def __post_init__(self) -> None:
-        if sorted(self.order) != sorted(CHECK_ORDER):
-            raise ValueError(f"{self.table}: order must list each of {CHECK_ORDER}")
 
 
 def _expectations(table: LandedTable, inputs: SuiteInputs) -> list[Expect]:
     history = inputs.history
-    by_kind = {
-        "required": [
-            *(required(column) for column in table.key),
-            *(
-                required(column, severity)
-                for column, severity in table.required.items()
-            ),
-        ],
-        "allowed": [
-            allowed(column, values) for column, values in table.allowed.items()
-        ],
-        "ranges": [
-            *(
-                between(column, 0, None, WARNING, name=f"{column} not negative")
-                for column in table.not_negative
-            ),
-            *(
-                between(column, minimum, maximum, WARNING)
-                for column, (minimum, maximum) in table.in_range.items()
-            ),
-        ],
-        "dated": [
-            *(dated(column) for column in table.dated),
-            *(dated(column, EARLIEST_BIRTH_DATE) for column in table.birth_dates),
-        ],
-        "valid_shares": [
-            valid_share(share.name, share.column, history, share.regex)
-            for share in table.valid_shares
-        ],
-    }
+    # the same order in every suite's report: the row count and the key first
     return [
         row_count(history),
         unique(table.key),
-        *(expect for kind in table.order for expect in by_kind[kind]),
+        *(required(column) for column in table.key),
+        *(required(column, severity) for column, severity in table.required.items()),
+        *(allowed(column, values) for column, values in table.allowed.items()),
+        *(
+            between(column, 0, None, WARNING, name=f"{column} not negative")
+            for column in table.not_negative
+        ),
+        *(
+            between(column, minimum, maximum, WARNING)
+            for column, (minimum, maximum) in table.in_range.items()
+        ),
+        *(dated(column) for column in table.dated),
+        *(dated(column, EARLIEST_BIRTH_DATE) for column in table.birth_dates),
+        *(
+            valid_share(share.name, share.column, history, share.regex)
+            for share in table.valid_shares
+        ),
     ]
 
 
@@ -191,9 +168,6 @@ def _onec_document(table: str, has_currency: bool) -> LandedTable:
         allowed={"currency": CURRENCIES} if has_currency else {},
         not_negative=("amount",),
         dated=("date",),
-        # the documents' suites have listed the date before the amount and the
-        # currency last since they were written: their reports keep reading the same
-        order=("required", "dated", "ranges", "allowed", "valid_shares"),
     )
 
 
