@@ -10,6 +10,10 @@ against the last runs (warnings: a drop says an export or a form changed).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
 from expectations.rules import (
     EARLIEST_BIRTH_DATE,
     EMAIL_SHAPE,
@@ -23,7 +27,7 @@ from expectations.rules import (
     unique,
     valid_share,
 )
-from expectations.suite import CRITICAL, WARNING, Suite
+from expectations.suite import CRITICAL, WARNING, Expect, Suite, SuiteInputs
 
 ONEC_KINDS = (
     "Юридическое лицо",
@@ -57,134 +61,114 @@ def _first_crm_value(column: str) -> str:
     return f"json_extract_string({column}, '$[0].VALUE')"
 
 
-def _crm_suite(table: str, identifier: str, extra: str, expectations) -> Suite:
-    return Suite(
-        name=f"raw_crm.{table}",
-        asset=("raw_crm", table),
-        table=f"raw_crm.{table}",
-        query=(
-            f"select branch, id, {_timestamp('date_create')},"
-            f" {_timestamp('date_modify')},"
-            f" {_digits(_first_crm_value('phone'))} as phone_digits,"
-            f" lower({_text(_first_crm_value('email'))}) as email,"
-            f" {iin_bin_checksum_sql(identifier)} as {identifier}_is_valid"
-            f"{extra} from raw_crm.{table}"
-        ),
-        expectations=expectations,
-        unreadable=WARNING,
-        description=f"Bitrix24 {table}, every branch portal, as landed.",
+def _crm_query(table: str, identifier: str, extra: str = "") -> str:
+    return (
+        f"select branch, id, {_timestamp('date_create')},"
+        f" {_timestamp('date_modify')},"
+        f" {_digits(_first_crm_value('phone'))} as phone_digits,"
+        f" lower({_text(_first_crm_value('email'))}) as email,"
+        f" {iin_bin_checksum_sql(identifier)} as {identifier}_is_valid"
+        f"{extra} from raw_crm.{table}"
     )
 
 
-def _crm_people(inputs):
+@dataclass(frozen=True)
+class ValidShare:
+    """A share of valid values held to the last runs' (see rules.valid_share)."""
+
+    # the key earlier runs' shares are found by
+    name: str
+    column: str
+    # what a valid value matches; empty when the query computes the column as a
+    # boolean (IIN/BIN checksums, which a regex cannot check)
+    regex: str = ""
+
+
+def _phone_share(column: str) -> ValidShare:
+    return ValidShare("valid phone share", column, FULL_PHONE_DIGITS)
+
+
+def _email_share(column: str) -> ValidShare:
+    return ValidShare("valid e-mail share", column, EMAIL_SHAPE)
+
+
+@dataclass(frozen=True)
+class LandedTable:
+    """One landed table's suite as data: the frame read from it, what it must hold."""
+
+    table: str
+    query: str
+    description: str
+    # its primary key: unique, and every column of it filled (critical: identity
+    # resolution and every mart key on them)
+    key: tuple[str, ...]
+    # further columns that must be filled, with the severity of a gap
+    required: Mapping[str, str] = field(default_factory=dict)
+    # the rest are warnings: a value out of place is kept and flagged, not a lost row
+    allowed: Mapping[str, Sequence[object]] = field(default_factory=dict)
+    not_negative: tuple[str, ...] = ()
+    # minimum and maximum, both included
+    in_range: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    # birth dates reach further back than any business date
+    dated: tuple[str, ...] = ()
+    birth_dates: tuple[str, ...] = ()
+    valid_shares: tuple[ValidShare, ...] = ()
+
+
+def _expectations(table: LandedTable, inputs: SuiteInputs) -> list[Expect]:
     history = inputs.history
+    # the same order in every suite's report: the row count and the key first
     return [
         row_count(history),
-        unique(["branch", "id"]),
-        required("branch"),
-        required("id"),
-        dated("date_create"),
-        dated("date_modify"),
-        valid_share("valid phone share", "phone_digits", history, FULL_PHONE_DIGITS),
-        valid_share("valid e-mail share", "email", history, EMAIL_SHAPE),
-        valid_share("valid IIN share", "uf_crm_iin_is_valid", history),
-    ]
-
-
-def _crm_companies(inputs):
-    history = inputs.history
-    return [
-        row_count(history),
-        unique(["branch", "id"]),
-        required("branch"),
-        required("id"),
-        required("title", WARNING),
-        dated("date_create"),
-        dated("date_modify"),
-        valid_share("valid phone share", "phone_digits", history, FULL_PHONE_DIGITS),
-        valid_share("valid e-mail share", "email", history, EMAIL_SHAPE),
-        valid_share("valid BIN share", "uf_crm_bin_is_valid", history),
-    ]
-
-
-def _crm_deals(inputs):
-    history = inputs.history
-    return [
-        row_count(history),
-        unique(["branch", "id"]),
-        required("branch"),
-        required("id"),
-        required("stage_id", WARNING),
-        allowed("currency_id", CURRENCIES),
-        allowed("closed", ("Y", "N")),
-        between("opportunity", 0, None, WARNING, name="opportunity not negative"),
-        dated("date_create"),
-    ]
-
-
-CRM_SUITES = [
-    _crm_suite("contacts", "uf_crm_iin", "", _crm_people),
-    _crm_suite("companies", "uf_crm_bin", ", title", _crm_companies),
-    Suite(
-        name="raw_crm.deals",
-        asset=("raw_crm", "deals"),
-        table="raw_crm.deals",
-        query=(
-            "select branch, id, stage_id, currency_id, closed,"
-            " cast(opportunity as double) as opportunity,"
-            f" {_timestamp('date_create')} from raw_crm.deals"
+        unique(table.key),
+        *(required(column) for column in table.key),
+        *(required(column, severity) for column, severity in table.required.items()),
+        *(allowed(column, values) for column, values in table.allowed.items()),
+        *(
+            between(column, 0, None, WARNING, name=f"{column} not negative")
+            for column in table.not_negative
         ),
-        expectations=_crm_deals,
+        *(
+            between(column, minimum, maximum, WARNING)
+            for column, (minimum, maximum) in table.in_range.items()
+        ),
+        *(dated(column) for column in table.dated),
+        *(dated(column, EARLIEST_BIRTH_DATE) for column in table.birth_dates),
+        *(
+            valid_share(share.name, share.column, history, share.regex)
+            for share in table.valid_shares
+        ),
+    ]
+
+
+def landed_suite(table: LandedTable) -> Suite:
+    return Suite(
+        name=table.table,
+        asset=tuple(table.table.split(".")),
+        table=table.table,
+        query=table.query,
+        expectations=partial(_expectations, table),
         unreadable=WARNING,
-        description="Bitrix24 deals, every branch portal, as landed.",
-    ),
-]
+        description=table.description,
+    )
 
 
-def _counterparties(inputs):
-    history = inputs.history
-    return [
-        row_count(history),
-        unique(["code"]),
-        required("code"),
-        required("name", WARNING),
-        allowed("kind", ONEC_KINDS),
-        dated("created_date"),
-        dated("modified_at"),
-        valid_share("valid phone share", "phone_digits", history, FULL_PHONE_DIGITS),
-        valid_share("valid e-mail share", "email", history, EMAIL_SHAPE),
-        valid_share("valid IIN/BIN share", "bin_iin_is_valid", history),
-    ]
-
-
-def _contact_persons(inputs):
-    history = inputs.history
-    return [
-        row_count(history),
-        unique(["code"]),
-        required("code"),
-        required("counterparty_code", WARNING),
-        dated("birth_date", EARLIEST_BIRTH_DATE),
-        valid_share("valid phone share", "phone_digits", history, FULL_PHONE_DIGITS),
-        valid_share("valid e-mail share", "email", history, EMAIL_SHAPE),
-    ]
-
-
-def _documents(inputs):
-    history = inputs.history
-    return [
-        row_count(history),
-        unique(["number"]),
-        required("number"),
-        required("date", CRITICAL),
-        required("counterparty_code", WARNING),
-        dated("date"),
-        between("amount", 0, None, WARNING, name="amount not negative"),
-    ]
-
-
-def _documents_in_currency(inputs):
-    return [*_documents(inputs), allowed("currency", CURRENCIES)]
+def _onec_document(table: str, has_currency: bool) -> LandedTable:
+    return LandedTable(
+        table=f"raw_onec.{table}",
+        query=(
+            "select number, cast(date as timestamp) as date, counterparty_code,"
+            " cast(amount as double) as amount"
+            + (", currency" if has_currency else "")
+            + f" from raw_onec.{table}"
+        ),
+        description=f"1C {table} as exported.",
+        key=("number",),
+        required={"date": CRITICAL, "counterparty_code": WARNING},
+        allowed={"currency": CURRENCIES} if has_currency else {},
+        not_negative=("amount",),
+        dated=("date",),
+    )
 
 
 ONEC_DOCUMENTS = {
@@ -196,10 +180,47 @@ ONEC_DOCUMENTS = {
     "discounts": False,
 }
 
-ONEC_SUITES = [
-    Suite(
-        name="raw_onec.counterparties",
-        asset=("raw_onec", "counterparties"),
+LANDED_TABLES: tuple[LandedTable, ...] = (
+    LandedTable(
+        table="raw_crm.contacts",
+        query=_crm_query("contacts", "uf_crm_iin"),
+        description="Bitrix24 contacts, every branch portal, as landed.",
+        key=("branch", "id"),
+        dated=("date_create", "date_modify"),
+        valid_shares=(
+            _phone_share("phone_digits"),
+            _email_share("email"),
+            ValidShare("valid IIN share", "uf_crm_iin_is_valid"),
+        ),
+    ),
+    LandedTable(
+        table="raw_crm.companies",
+        query=_crm_query("companies", "uf_crm_bin", ", title"),
+        description="Bitrix24 companies, every branch portal, as landed.",
+        key=("branch", "id"),
+        required={"title": WARNING},
+        dated=("date_create", "date_modify"),
+        valid_shares=(
+            _phone_share("phone_digits"),
+            _email_share("email"),
+            ValidShare("valid BIN share", "uf_crm_bin_is_valid"),
+        ),
+    ),
+    LandedTable(
+        table="raw_crm.deals",
+        query=(
+            "select branch, id, stage_id, currency_id, closed,"
+            " cast(opportunity as double) as opportunity,"
+            f" {_timestamp('date_create')} from raw_crm.deals"
+        ),
+        description="Bitrix24 deals, every branch portal, as landed.",
+        key=("branch", "id"),
+        required={"stage_id": WARNING},
+        allowed={"currency_id": CURRENCIES, "closed": ("Y", "N")},
+        not_negative=("opportunity",),
+        dated=("date_create",),
+    ),
+    LandedTable(
         table="raw_onec.counterparties",
         query=(
             "select code, name, kind, cast(created_date as timestamp) as created_date,"
@@ -208,13 +229,18 @@ ONEC_SUITES = [
             f" {iin_bin_checksum_sql('bin_iin')} as bin_iin_is_valid"
             " from raw_onec.counterparties"
         ),
-        expectations=_counterparties,
-        unreadable=WARNING,
         description="1C Контрагенты as exported.",
+        key=("code",),
+        required={"name": WARNING},
+        allowed={"kind": ONEC_KINDS},
+        dated=("created_date", "modified_at"),
+        valid_shares=(
+            _phone_share("phone_digits"),
+            _email_share("email"),
+            ValidShare("valid IIN/BIN share", "bin_iin_is_valid"),
+        ),
     ),
-    Suite(
-        name="raw_onec.contact_persons",
-        asset=("raw_onec", "contact_persons"),
+    LandedTable(
         table="raw_onec.contact_persons",
         query=(
             "select code, counterparty_code,"
@@ -222,66 +248,17 @@ ONEC_SUITES = [
             f" {_digits('phone')} as phone_digits, lower({_text('email')}) as email"
             " from raw_onec.contact_persons"
         ),
-        expectations=_contact_persons,
-        unreadable=WARNING,
         description="1C КонтактныеЛица as exported.",
+        key=("code",),
+        required={"counterparty_code": WARNING},
+        birth_dates=("birth_date",),
+        valid_shares=(_phone_share("phone_digits"), _email_share("email")),
     ),
     *(
-        Suite(
-            name=f"raw_onec.{table}",
-            asset=("raw_onec", table),
-            table=f"raw_onec.{table}",
-            query=(
-                "select number, cast(date as timestamp) as date, counterparty_code,"
-                " cast(amount as double) as amount"
-                + (", currency" if has_currency else "")
-                + f" from raw_onec.{table}"
-            ),
-            expectations=_documents_in_currency if has_currency else _documents,
-            unreadable=WARNING,
-            description=f"1C {table} as exported.",
-        )
+        _onec_document(table, has_currency)
         for table, has_currency in ONEC_DOCUMENTS.items()
     ),
-]
-
-
-def _calls(inputs):
-    history = inputs.history
-    return [
-        row_count(history),
-        unique(["uniqueid"]),
-        required("uniqueid"),
-        required("calldate"),
-        allowed("disposition", CALL_DISPOSITIONS),
-        between("duration", 0, None, WARNING, name="duration not negative"),
-        dated("calldate"),
-        valid_share("valid phone share", "customer_digits", history, FULL_PHONE_DIGITS),
-    ]
-
-
-def _tickets(inputs):
-    history = inputs.history
-    return [
-        row_count(history),
-        unique(["id"]),
-        required("id"),
-        required("created_at"),
-        allowed("status", TICKET_STATUSES),
-        allowed("priority", TICKET_PRIORITIES),
-        between("satisfaction_score", 1, 5, WARNING),
-        dated("created_at"),
-        valid_share(
-            "valid phone share", "requester_phone_digits", history, FULL_PHONE_DIGITS
-        ),
-        valid_share("valid e-mail share", "requester_email", history, EMAIL_SHAPE),
-    ]
-
-
-EVENT_SUITES = [
-    Suite(
-        name="raw_telephony.calls",
-        asset=("raw_telephony", "calls"),
+    LandedTable(
         table="raw_telephony.calls",
         query=(
             # the customer's side: the caller, unless the caller is an extension
@@ -290,13 +267,15 @@ EVENT_SUITES = [
             f" else {_digits('dst')} end as customer_digits"
             " from raw_telephony.calls"
         ),
-        expectations=_calls,
-        unreadable=WARNING,
         description="PBX call records (CDR) as exported.",
+        key=("uniqueid",),
+        required={"calldate": CRITICAL},
+        allowed={"disposition": CALL_DISPOSITIONS},
+        not_negative=("duration",),
+        dated=("calldate",),
+        valid_shares=(_phone_share("customer_digits"),),
     ),
-    Suite(
-        name="raw_support.tickets",
-        asset=("raw_support", "tickets"),
+    LandedTable(
         table="raw_support.tickets",
         query=(
             f"select id, {_timestamp('created_at')}, status, priority,"
@@ -305,10 +284,17 @@ EVENT_SUITES = [
             f" lower({_text('requester_email')}) as requester_email"
             " from raw_support.tickets"
         ),
-        expectations=_tickets,
-        unreadable=WARNING,
         description="Help-desk tickets as exported.",
+        key=("id",),
+        required={"created_at": CRITICAL},
+        allowed={"status": TICKET_STATUSES, "priority": TICKET_PRIORITIES},
+        in_range={"satisfaction_score": (1, 5)},
+        dated=("created_at",),
+        valid_shares=(
+            _phone_share("requester_phone_digits"),
+            _email_share("requester_email"),
+        ),
     ),
-]
+)
 
-LANDED_SUITES: list[Suite] = [*CRM_SUITES, *ONEC_SUITES, *EVENT_SUITES]
+LANDED_SUITES: list[Suite] = [landed_suite(table) for table in LANDED_TABLES]
