@@ -66,15 +66,41 @@ for _, _weight in PHONE_FORMAT_WEIGHTS:
 # mess nobody documented)
 _SPREAD_7 = 3_571_429
 _SPREAD_6 = 571_429
+MOBILE_SUBSCRIBERS = 10_000_000  # 7 digits after the operator code
+LANDLINE_SUBSCRIBERS = 1_000_000  # 6 digits after the city code (and Almaty's 2)
+# a subscriber number comes round again after MOBILE_SUBSCRIBERS mobiles; each
+# round takes the code that many places after the first round's, which stays
+# unique for as many rounds as the shorter code list is long
+MAX_MOBILE_ROUNDS = min(len(KAZAKH_MOBILE_CODES), len(RUSSIAN_MOBILE_CODES))
+_CITY_BIT = {city: 1 << place for place, city in enumerate(LANDLINE_CODES)}
 
 
 class PhoneBook:
-    """Hands out numbers that are unique within one generated world."""
+    """Hands out numbers that are unique within one generated world.
 
-    def __init__(self, seed: int) -> None:
+    Up to 10 million mobiles (about 5 million customers) and a million
+    switchboards (about 1.4 million customers) the counter alone keeps them
+    apart; past that a subscriber number comes round again, and what the first
+    rounds gave out is remembered (a byte or two per subscriber number, not per
+    customer) so that a later round never repeats a whole number.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        mobile_subscribers: int = MOBILE_SUBSCRIBERS,
+        landline_subscribers: int = LANDLINE_SUBSCRIBERS,
+    ) -> None:
         self._offset = seed * 7_654_321 % 10_000_000
         self._mobile_counter = 0
         self._landline_counter = 0
+        self._mobile_subscribers = mobile_subscribers
+        self._landline_subscribers = landline_subscribers
+        self._first_round_code = bytearray(mobile_subscribers)
+        # per subscriber number, a bit for each city code that already holds it
+        self._landline_cities = memoryview(bytearray(2 * landline_subscribers)).cast(
+            "H"
+        )
 
     def mobile(self, rng: random.Random, russian_share: float = 0.04) -> str:
         """A 10-digit national number: a Kazakh mobile, now and then a Russian one."""
@@ -84,14 +110,35 @@ class PhoneBook:
             else KAZAKH_MOBILE_CODES
         )
         self._mobile_counter += 1
-        subscriber = (self._mobile_counter * _SPREAD_7 + self._offset) % 10_000_000
-        return f"{pick(rng, codes)}{subscriber:07d}"
+        round_ = (self._mobile_counter - 1) // self._mobile_subscribers
+        subscriber = (
+            self._mobile_counter * _SPREAD_7 + self._offset
+        ) % self._mobile_subscribers
+        code = int(rng.random() * len(codes))  # as pick() draws it
+        if round_ == 0:
+            self._first_round_code[subscriber] = code
+        elif round_ < MAX_MOBILE_ROUNDS:
+            code = (self._first_round_code[subscriber] + round_) % len(codes)
+        else:
+            raise OverflowError("the phone book has run out of mobile numbers")
+        return f"{codes[code]}{subscriber:07d}"
 
-    def landline(self, city: str) -> str:
-        """An office switchboard in the city (Almaty +7 727 ..., Astana +7 7172 ...)."""
+    def landline(self, rng: random.Random, city: str) -> str:
+        """An office switchboard in the city (Almaty +7 727 ..., Astana +7 7172 ...).
+
+        When the city's number is already taken (only past a million
+        switchboards), the office gives out a mobile instead, as small offices do.
+        """
         code = LANDLINE_CODES.get(city, "727")
+        bit = _CITY_BIT.get(city, _CITY_BIT["Алматы"])
         self._landline_counter += 1
-        subscriber = (self._landline_counter * _SPREAD_6 + self._offset) % 1_000_000
+        subscriber = (
+            self._landline_counter * _SPREAD_6 + self._offset
+        ) % self._landline_subscribers
+        held = self._landline_cities[subscriber]
+        if held & bit:
+            return self.mobile(rng)
+        self._landline_cities[subscriber] = held | bit
         lead = "2" if len(code) == 3 else ""
         return f"{code}{lead}{subscriber:06d}"
 

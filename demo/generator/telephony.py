@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import heapq
+import itertools
 import random
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 from demo.generator import mess, names
 from demo.generator.clock import cdr_datetime, epoch, month_of
@@ -52,6 +58,9 @@ _DISPOSITION_CUM = [
 # how a number reaches the CDR: the trunk presents it, or a manager dials it
 _PRESENTED = ("87771234567", "+77771234567", "7771234567")
 _DIALLED = ("87771234567", "8 (777) 123-45-67", "+7 777 123 45 67", "7771234567")
+# lines of a month sorted in memory at once (about 100 MB); a longer month, from
+# about a million customers on, is sorted in runs of this size and merged
+SORT_RUN_LINES = 500_000
 
 
 class CdrWriter:
@@ -203,18 +212,41 @@ class CdrWriter:
         for handle in self._files.values():
             handle.close()  # type: ignore[attr-defined]
         for month in self._files:
-            path = self.folder / f"cdr-{month}.csv"
-            with path.open(encoding="utf-8", newline="") as handle:
-                header = handle.readline()
-                lines = handle.readlines()
-            # calldate leads each line in a fixed-width form: text order is time order
-            lines.sort()
-            with path.open("w", encoding="utf-8", newline="") as handle:
-                handle.write(header)
-                handle.writelines(lines)
+            _sort_lines(self.folder / f"cdr-{month}.csv")
 
     def file_rows(self) -> dict[str, int]:
         return {f"telephony/cdr-{month}.csv": rows for month, rows in self.rows.items()}
+
+
+def _sort_lines(path: Path) -> None:
+    """Sort the file's lines after its header, no more than two runs in memory.
+
+    calldate leads each line in a fixed-width form: text order is time order.
+    """
+    with contextlib.ExitStack() as spilled:
+        runs: list[Iterable[str]] = []
+        latest: list[str] = []
+        with path.open(encoding="utf-8", newline="") as handle:
+            header = handle.readline()
+            while lines := list(itertools.islice(handle, SORT_RUN_LINES)):
+                if latest:
+                    runs.append(_spill(spilled, latest, path.parent))
+                lines.sort()
+                latest = lines
+        runs.append(latest)
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(header)
+            # each run is sorted; merging them gives what one sort of all would
+            handle.writelines(heapq.merge(*runs))
+
+
+def _spill(stack: contextlib.ExitStack, lines: list[str], folder: Path) -> IO[str]:
+    """The sorted run in a temporary file, which the stack deletes on closing."""
+    run = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=folder)  # noqa: SIM115
+    stack.enter_context(run)
+    run.writelines(lines)
+    run.seek(0)
+    return run
 
 
 def poisson_small(rng: random.Random, mean: float) -> int:

@@ -301,7 +301,7 @@ class WorldBuilder:
             bin=bin_,
             registered=registered,
             industry=pick(rng, names.INDUSTRIES),
-            switchboard=self.phone_book.landline(city),
+            switchboard=self.phone_book.landline(rng, city),
             domain=domain,
             mailboxes=mailboxes,
             contacts=contacts,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from demo.generator import generate
+from demo.generator import generate, telephony
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -58,3 +58,16 @@ def test_existing_output_is_replaced(tmp_path: Path) -> None:
 def test_customer_count_out_of_range_is_refused(tmp_path: Path, customers: int) -> None:
     with pytest.raises(ValueError, match="customers must be between 1 and"):
         generate(tmp_path / "landing", tmp_path / "truth", customers)
+
+
+def test_months_sorted_in_runs_give_the_bytes_of_one_sort(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month too long to sort in memory at once is sorted in runs and merged."""
+    generate(tmp_path / "a" / "landing", tmp_path / "a" / "truth", 300, seed=5)
+    monkeypatch.setattr(telephony, "SORT_RUN_LINES", 7)
+    generate(tmp_path / "b" / "landing", tmp_path / "b" / "truth", 300, seed=5)
+    first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
+    assert max(len(v.splitlines()) for k, v in first.items() if "cdr-" in k) > 3 * 7
+    assert first == second
+    assert not [p for p in (tmp_path / "b").rglob("*") if p.name.startswith("tmp")]
