@@ -1,0 +1,106 @@
+"""Landing only the rows whose content changed: a hash per row, compared by key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import dlt
+from dlt.common.destination.exceptions import SqlClientNotAvailable
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+# the column each landed table keeps a row's hash in
+CONTENT_HASH = "content_hash"
+# keys looked up in one query: each lookup scans the table's key and hash columns,
+# so fewer, larger lookups scan less; DuckDB binds this many parameters quickly
+_KEYS_PER_LOOKUP = 10_000
+
+
+def content_hash(values: Mapping[str, Any]) -> str:
+    """SHA-256 of the values as sorted JSON; a date, decimal or time as its text.
+
+    The same values always give the same hash, whatever their order, so a row
+    re-read from an unchanged source record hashes to what was landed.
+    """
+    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class LandedContent:
+    """The content hash of each row already landed in one table, looked up by key.
+
+    A source that sends rows again unchanged (a CRM record the sync wrote into,
+    a nightly full export) would otherwise rewrite them all; each batch of rows
+    is looked up by key in the warehouse instead, and rows whose hash is the
+    landed one are dropped. A table landed before the hash existed, or not at
+    all, and a pipeline without a SQL destination have nothing to compare:
+    every row lands (and so gains its hash).
+    """
+
+    def __init__(
+        self, pipeline: dlt.Pipeline | None, table: str, key: str = "id"
+    ) -> None:
+        self.pipeline = pipeline
+        self.table = table
+        self.key = key
+        # whether the table has the hash column; asked once (it does not change
+        # while the rows are extracted, the load comes after)
+        self._hashed: bool | None = None
+
+    def changed_only(
+        self, rows: list[dict[str, Any]], **scope: Any
+    ) -> list[dict[str, Any]]:
+        """The rows whose CONTENT_HASH differs from their landed row's.
+
+        `scope` narrows the lookup to rows landed with these column values (the
+        CRM's branch: ids repeat across branches).
+        """
+        landed = self.landed([row[self.key] for row in rows], **scope)
+        if not landed:
+            return rows
+        return [row for row in rows if landed.get(row[self.key]) != row[CONTENT_HASH]]
+
+    def landed(self, keys: Sequence[Hashable], **scope: Any) -> dict[Any, str]:
+        """{key: landed hash} for those of `keys` landed with a hash."""
+        if not keys or self.pipeline is None or self.pipeline.destination is None:
+            return {}
+        found: dict[Any, str] = {}
+        try:
+            with self.pipeline.sql_client() as client:
+                if not self._has_hash_column(client):
+                    return {}
+                table = client.make_qualified_table_name(self.table)
+                key = client.escape_column_name(self.key)
+                scope_sql = "".join(
+                    f" and {client.escape_column_name(column)} = %s" for column in scope
+                )
+                for start in range(0, len(keys), _KEYS_PER_LOOKUP):
+                    chunk = keys[start : start + _KEYS_PER_LOOKUP]
+                    # keys as parameters, never as SQL: 1C codes are free text
+                    placeholders = ", ".join(["%s"] * len(chunk))
+                    rows = client.execute_sql(
+                        f"select {key}, {CONTENT_HASH} from {table} "
+                        f"where {key} in ({placeholders}){scope_sql}",
+                        *chunk,
+                        *scope.values(),
+                    )
+                    found.update((k, landed) for k, landed in rows or () if landed)
+        except (DatabaseUndefinedRelation, SqlClientNotAvailable):
+            return {}
+        return found
+
+    def _has_hash_column(self, client: Any) -> bool:
+        if self._hashed is None:
+            self._hashed = bool(
+                client.execute_sql(
+                    "select 1 from information_schema.columns "
+                    "where table_schema = %s and table_name = %s "
+                    "and column_name = %s",
+                    client.dataset_name,
+                    self.table,
+                    CONTENT_HASH,
+                )
+            )
+        return self._hashed
