@@ -9,6 +9,8 @@ from typing import Any
 
 import dlt
 from dlt.common.destination.exceptions import SqlClientNotAvailable
+from dlt.common.schema import Schema
+from dlt.common.schema.utils import new_table
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 # the column each landed table keeps a row's hash in
@@ -26,6 +28,26 @@ def content_hash(values: Mapping[str, Any]) -> str:
     """
     text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def add_hash_column(schema: Schema, table: str) -> None:
+    """Give `table`, landed before rows were hashed, its CONTENT_HASH column.
+
+    A source whose columns are frozen refuses any new column, this one too.
+    dlt applies no contract to a change made in code, so the pipeline adds the
+    column itself: the table gains hashes, and a column that arrives in the
+    data unannounced is still refused. A table not landed yet is left alone
+    (it is created with the column when it first lands).
+    """
+    landed = schema.tables.get(table)
+    if landed is None or CONTENT_HASH in landed.get("columns", {}):
+        return
+    schema.update_table(
+        new_table(
+            table,
+            columns=[{"name": CONTENT_HASH, "data_type": "text", "nullable": True}],
+        )
+    )
 
 
 class LandedContent:
