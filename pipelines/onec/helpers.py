@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.common.contracts import check_columns
-from pipelines.common.landed_content import CONTENT_HASH, LandedContent, content_hash
+from pipelines.common.landed_content import CONTENT_HASH, LandedContent, values_hash
 from pipelines.common.landing_files import (
     ENCODING_LABELS,
     CsvRecord,
@@ -220,8 +220,9 @@ def _changed_rows(
 ) -> list[dict[str, Any]]:
     """The batch's rows to hand to dlt, hashed; every row counted as read."""
     for row in batch:
-        # the row holds nothing but the export's parsed values yet
-        row[CONTENT_HASH] = content_hash(row)
+        # the row holds nothing but the export's parsed values yet, in the
+        # order of the export's columns (an optional column absent is None)
+        row[CONTENT_HASH] = values_hash(row.values())
     rows = batch if landed is None else landed.changed_only(batch)
     tally.count_read(table, len(batch))
     tally.count_unchanged(table, len(batch) - len(rows))
