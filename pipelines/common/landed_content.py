@@ -101,6 +101,9 @@ class LandedContent:
         """{key: landed hash} for those of `keys` landed with a hash."""
         if not keys or self.pipeline is None or self.pipeline.destination is None:
             return {}
+        if self._hashed is False:
+            # a table without hashes (or not landed yet): no connection a batch
+            return {}
         found: dict[Any, str] = {}
         try:
             with self.pipeline.sql_client() as client:
