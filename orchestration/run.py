@@ -73,8 +73,8 @@ class RunOutcome:
         if landed:
             lines.append("Landed")
             lines.append(
-                f"  {'asset':34} {'read':>10} {'landed':>10} {'rejected':>9} "
-                f"{'in table':>10}  status"
+                f"  {'asset':34} {'read':>10} {'unchanged':>10} {'landed':>10} "
+                f"{'rejected':>9} {'in table':>10}  status"
             )
         # (status, detail) -> the assets it applies to: an absent source says it once
         notes: dict[tuple[str, str], list[str]] = {}
@@ -83,6 +83,7 @@ class RunOutcome:
             status = _text(meta.get("status"))
             row = (
                 f"  {asset.key:34} {_count(meta.get('rows_read')):>10} "
+                f"{_count(meta.get('rows_unchanged')):>10} "
                 f"{_count(meta.get('rows_landed')):>10} "
                 f"{_count(meta.get('rows_rejected')):>9} "
                 f"{_count(meta.get('rows_in_table')):>10}  "

@@ -37,7 +37,7 @@ class IngestError(RuntimeError):
 
 
 class UnbalancedTallyError(IngestError):
-    """Rows read != rows landed + rows rejected: something was dropped silently."""
+    """Rows read != unchanged + landed + rejected: something was dropped silently."""
 
 
 class PartlyLandedError(IngestError):
@@ -76,11 +76,14 @@ class SourceReport:
     new_columns: dict[str, list[str]] = field(default_factory=dict)
     # parts of the source that could not be landed (a file, a CRM portal) -> why
     failures: dict[str, str] = field(default_factory=dict)
+    # rows read whose content is the landed one's, so not landed again
+    unchanged: dict[str, int] = field(default_factory=dict)
 
     @property
     def tables(self) -> list[str]:
         return sorted(
             set(self.read)
+            | set(self.unchanged)
             | set(self.landed)
             | set(self.rejected)
             | set(self.absent_tables)
@@ -116,6 +119,10 @@ class SourceReport:
     @property
     def total_read(self) -> int:
         return sum(self.read.values())
+
+    @property
+    def total_unchanged(self) -> int:
+        return sum(self.unchanged.values())
 
     @property
     def total_landed(self) -> int:
@@ -158,6 +165,7 @@ class IngestReport:
             "source",
             "table",
             "read",
+            "unchanged",
             "landed",
             "rejected",
             "in warehouse",
@@ -168,7 +176,7 @@ class IngestReport:
         for report in self.sources:
             schema = dataset_name(report.source)
             if report.absent:
-                rows.append((report.source, "-", "", "", "", "", "", "absent"))
+                rows.append((report.source, "-", "", "", "", "", "", "", "absent"))
                 continue
             tables = report.tables or ["-"]
             for index, table in enumerate(tables):
@@ -178,6 +186,7 @@ class IngestReport:
                         report.source if index == 0 else "",
                         table,
                         f"{report.read.get(table, 0):,}",
+                        f"{report.unchanged.get(table, 0):,}",
                         f"{report.landed.get(table, 0):,}",
                         f"{report.rejected.get(table, 0):,}",
                         "" if in_warehouse is None else f"{in_warehouse:,}",
@@ -190,6 +199,7 @@ class IngestReport:
                 "total",
                 "",
                 f"{sum(r.total_read for r in self.sources):,}",
+                f"{sum(r.total_unchanged for r in self.sources):,}",
                 f"{sum(r.total_landed for r in self.sources):,}",
                 f"{sum(r.total_rejected for r in self.sources):,}",
                 "",
@@ -313,8 +323,9 @@ def land_source(
     seconds = time.perf_counter() - started
     if unbalanced := tally.unbalanced():
         details = "; ".join(
-            f"{table}: read {r:,}, landed {landed:,}, rejected {rej:,}"
-            for table, (r, landed, rej) in unbalanced.items()
+            f"{table}: read {r:,}, unchanged {same:,}, landed {landed:,}, "
+            f"rejected {rej:,}"
+            for table, (r, same, landed, rej) in unbalanced.items()
         )
         raise UnbalancedTallyError(f"source {name!r}: rows unaccounted for: {details}")
     # what the pipeline handed to dlt is not yet what the warehouse holds: a record
@@ -325,7 +336,13 @@ def land_source(
             f"source {name!r}: records handed to dlt are not in the warehouse "
             "after the load: "
             + "; ".join(
-                f"{schema}.{table}: read {tally.read[table]:,}, in the table "
+                f"{schema}.{table}: read {tally.read[table]:,}"
+                + (
+                    f" ({tally.unchanged[table]:,} unchanged)"
+                    if tally.unchanged[table]
+                    else ""
+                )
+                + ", in the table "
                 f"{in_warehouse.landed.get(table, 0):,} landed + "
                 f"{in_warehouse.rejected.get(table, 0):,} rejected; missing "
                 f"{count:,}, e.g. {', '.join(examples)}"
@@ -347,6 +364,7 @@ def land_source(
     report = SourceReport(
         source=name,
         read=dict(tally.read),
+        unchanged={t: n for t, n in tally.unchanged.items() if n},
         landed=in_warehouse.landed,
         rejected=in_warehouse.rejected,
         unchanged_files=list(tally.unchanged_files),

@@ -121,7 +121,8 @@ def _landing_assets_for(source_name: str, settings: Settings) -> AssetsDefinitio
         # empty); land_source has said so through the log already
         if not report.absent:
             context.log.info(
-                f"{source_name}: read {report.total_read:,}, landed "
+                f"{source_name}: read {report.total_read:,}, unchanged "
+                f"{report.total_unchanged:,}, landed "
                 f"{report.total_landed:,}, rejected {report.total_rejected:,} "
                 f"in {report.seconds:.1f} s"
             )
@@ -162,6 +163,8 @@ def _landing_metadata(
         detail = "no record in " + ", ".join(report.empty_tables[table])
     return {
         "rows_read": report.read.get(table, 0),
+        # read but already landed as they are (same content hash): not merged again
+        "rows_unchanged": report.unchanged.get(table, 0),
         "rows_landed": report.landed.get(table, 0),
         "rows_rejected": report.rejected.get(table, 0),
         "rows_in_table": in_warehouse.get(f"{schema}.{table}", 0),

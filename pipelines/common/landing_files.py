@@ -165,12 +165,14 @@ class FileAccount:
     A file whose every record was rejected, or that could not be read at all,
     landed nothing: a failure to report by the file's name, not a load to
     remember, so that the next run reads it again (until it is fixed or removed).
+    A file whose records were all unchanged (by content hash) is in the
+    warehouse already: nothing to land, and nothing failed.
     """
 
     def __init__(self, tally: SourceTally, table: str, name: str) -> None:
         self.tally, self.table, self.name = tally, table, name
         self._read = tally.read[table]
-        self._landed = tally.landed[table]
+        self._in_warehouse = tally.landed[table] + tally.unchanged[table]
         self.first_reject: dict[str, Any] | None = None
 
     def watch(self, items: Iterable[Any]) -> Iterator[Any]:
@@ -187,7 +189,8 @@ class FileAccount:
         if not read:
             self.tally.note_empty(self.table, self.name)
             return True
-        if self.tally.landed[self.table] - self._landed:
+        in_warehouse = self.tally.landed[self.table] + self.tally.unchanged[self.table]
+        if in_warehouse - self._in_warehouse:
             return True
         first = self.first_reject or {}
         if first.get("line") is None:

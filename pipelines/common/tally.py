@@ -1,4 +1,4 @@
-"""Row accounting per source: every record read is either landed or rejected."""
+"""Row accounting per source: every record read is unchanged, landed or rejected."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def record_key(*values: object) -> str:
 
 @dataclass
 class SourceTally:
-    """Counts of records read, landed and rejected, per source table.
+    """Counts of records read, unchanged, landed and rejected, per source table.
 
     Resources count as they yield, so the tally is exact even when the load
     fails half-way; `unbalanced()` proves that nothing was lost on the way to
@@ -28,6 +28,9 @@ class SourceTally:
 
     source: str
     read: Counter[str] = field(default_factory=Counter)
+    # records read whose content is the landed row's (by content hash): not
+    # handed to dlt, the warehouse already holds them as they are
+    unchanged: Counter[str] = field(default_factory=Counter)
     landed: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     # landing files skipped because their content did not change since the last load
@@ -53,6 +56,10 @@ class SourceTally:
     def keyed_by(self, table: str, *columns: str) -> None:
         """Declare `table`'s primary key columns, in the order `record_key` joins."""
         self.key_columns[table] = columns
+
+    def count_unchanged(self, table: str, n: int) -> None:
+        """Count records of `table` read but not handed to dlt: already landed."""
+        self.unchanged[table] += n
 
     def count_landed(self, table: str, keys: Sequence[str]) -> None:
         """Count records handed to dlt for `table`, by their `record_key`."""
@@ -81,19 +88,32 @@ class SourceTally:
 
     @property
     def tables(self) -> list[str]:
-        return sorted(set(self.read) | set(self.landed) | set(self.rejected))
+        return sorted(
+            set(self.read) | set(self.unchanged) | set(self.landed) | set(self.rejected)
+        )
 
-    def unbalanced(self) -> dict[str, tuple[int, int, int]]:
-        """Tables where read != landed + rejected, as (read, landed, rejected)."""
+    def unbalanced(self) -> dict[str, tuple[int, int, int, int]]:
+        """Tables where read != unchanged + landed + rejected, as
+        (read, unchanged, landed, rejected)."""
         return {
-            table: (self.read[table], self.landed[table], self.rejected[table])
+            table: (
+                self.read[table],
+                self.unchanged[table],
+                self.landed[table],
+                self.rejected[table],
+            )
             for table in self.tables
-            if self.read[table] != self.landed[table] + self.rejected[table]
+            if self.read[table]
+            != self.unchanged[table] + self.landed[table] + self.rejected[table]
         }
 
     @property
     def total_read(self) -> int:
         return sum(self.read.values())
+
+    @property
+    def total_unchanged(self) -> int:
+        return sum(self.unchanged.values())
 
     @property
     def total_landed(self) -> int:

@@ -16,6 +16,7 @@ import dlt
 
 from customer360.settings import AmoCrmAccount, CrmPortal, SettingsError
 from pipelines.common.contracts import SchemaDriftError, compare_columns
+from pipelines.common.landed_content import LandedContent
 from pipelines.common.rejects import reject
 from pipelines.common.tally import SourceTally, record_key
 from pipelines.crm.amocrm import AmoCrmClient, CrmBlockedError, bitrix_shaped
@@ -26,7 +27,6 @@ from pipelines.crm.helpers import (
     CrmAuthError,
     CrmError,
     CrmRequestError,
-    LandedContent,
     Page,
     changed_types,
     content_hash,
@@ -342,7 +342,7 @@ def _entity_records(
     # carried it, so that asking for ">= newest" (not to lose a record changed in
     # the same second) does not land those versions again
     cursors = dlt.current.resource_state().setdefault("date_modify", {})
-    landed = LandedContent(dlt.current.pipeline(), entity.table)
+    landed = LandedContent(dlt.current.pipeline(), entity.table, key="id")
     hints = _table_hints(entity)
     tally.keyed_by(entity.table, *PRIMARY_KEY)
     for branch in branches:
@@ -383,7 +383,7 @@ def _branch_records(
     code = branch.branch
 
     def changed(rows: list[dict[str, Any]]) -> Iterator[Any]:
-        rows = landed.changed_only(code, rows)
+        rows = landed.changed_only(rows, branch=code)
         if rows:
             tally.count_read(entity.table, len(rows))
             tally.count_landed(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import re
@@ -15,16 +14,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
-import dlt
 import requests
-from dlt.common.destination.exceptions import SqlClientNotAvailable
-from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from customer360.settings import SECRETS_FILE_NAME, CrmPortal
+from pipelines.common import landed_content
 from pipelines.common.backoff import jittered_backoff
 from pipelines.crm.settings import (
     BIGINT_FIELDS,
-    CONTENT_HASH,
     DATE_FIELDS,
     DECIMAL_FIELDS,
     DEFAULT_TZ_OFFSET_HOURS,
@@ -499,73 +495,12 @@ def content_hash(record: Mapping[str, Any]) -> str:
         for field, value in record.items()
         if field != "DATE_MODIFY" and not field.upper().startswith(SYNC_FIELD_PREFIX)
     }
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class LandedContent:
-    """The content hash of each record already landed in one CRM table.
-
-    The CRM sync writes its fields into the portal's records, and each write
-    moves the record's DATE_MODIFY, so the cursor reads every synced record
-    again; landing them would rewrite rows that did not change (and make the
-    sync's next run look at them again). Each batch of rows is looked up by
-    key in the warehouse instead, and rows whose content is the landed one are
-    dropped. A table landed before the hash existed, or not at all, and a
-    pipeline without a SQL destination have nothing to compare: every row lands.
-    """
-
-    def __init__(self, pipeline: dlt.Pipeline | None, table: str) -> None:
-        self.pipeline = pipeline
-        self.table = table
-        # whether the table has the hash column; asked once (it does not change
-        # while the rows are extracted, the load comes after)
-        self._hashed: bool | None = None
-
-    def changed_only(
-        self, branch: str, rows: list[dict[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """The rows of one branch whose content differs from their landed row's."""
-        landed = self._landed(branch, [row["id"] for row in rows])
-        if not landed:
-            return rows
-        return [row for row in rows if landed.get(row["id"]) != row[CONTENT_HASH]]
-
-    def _landed(self, branch: str, ids: list[int]) -> dict[int, str]:
-        if not ids or self.pipeline is None or self.pipeline.destination is None:
-            return {}
-        # ids are whole numbers (landed_row typed them), safe to write into the SQL
-        id_list = ", ".join(str(int(record_id)) for record_id in ids)
-        try:
-            with self.pipeline.sql_client() as client:
-                if self._hashed is None:
-                    self._hashed = bool(
-                        client.execute_sql(
-                            "select 1 from information_schema.columns "
-                            "where table_schema = %s and table_name = %s "
-                            "and column_name = %s",
-                            client.dataset_name,
-                            self.table,
-                            CONTENT_HASH,
-                        )
-                    )
-                if not self._hashed:
-                    return {}
-                table = client.make_qualified_table_name(self.table)
-                rows = client.execute_sql(
-                    f"select id, {CONTENT_HASH} from {table} "
-                    f"where branch = %s and id in ({id_list})",
-                    branch,
-                )
-        except (DatabaseUndefinedRelation, SqlClientNotAvailable):
-            return {}
-        return {record_id: landed for record_id, landed in rows or () if landed}
+    return landed_content.content_hash(content)
 
 
 __all__ = [
     "BadRecord",
     "Bitrix24Client",
-    "LandedContent",
     "CrmAuthError",
     "CrmError",
     "CrmRequestError",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.common.landed_content import CONTENT_HASH
+
 SOURCE_NAME = "crm"
 
 PAGE_SIZE = 50  # Bitrix24 answers every list method 50 records at a time
@@ -79,9 +81,9 @@ DEFAULT_TZ_OFFSET_HOURS = 5
 # contract, landed as text); a column's type may not change
 SCHEMA_CONTRACT = {"tables": "evolve", "columns": "evolve", "data_type": "freeze"}
 PRIMARY_KEY = ("branch", "id")
-# a hash of what each landed record says, to tell a real change from a write that
-# moved only DATE_MODIFY and the CRM sync's own fields (helpers.content_hash)
-CONTENT_HASH = "content_hash"
+# CONTENT_HASH: a hash of what each landed record says, to tell a real change from
+# a write that moved only DATE_MODIFY and the CRM sync's own fields
+# (helpers.content_hash)
 
 
 @dataclass(frozen=True)

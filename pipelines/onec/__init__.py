@@ -8,6 +8,7 @@ from typing import Any
 
 import dlt
 
+from pipelines.common.landed_content import LandedContent, add_hash_column
 from pipelines.common.landing_files import (
     FileAccount,
     LandedFiles,
@@ -58,7 +59,15 @@ def _export_rows(
         ]
     else:
         encoding = current.encoding(default=ENCODING)
-        items = read_export(path, relative_name, export, tally, progress, encoding)
+        # a changed export is still the whole table: only rows whose content
+        # hash differs from the landed row's are merged
+        add_hash_column(dlt.current.source_schema(), export.table)
+        landed = LandedContent(
+            dlt.current.pipeline(), export.table, key=export.primary_key
+        )
+        items = read_export(
+            path, relative_name, export, tally, progress, encoding, landed
+        )
     yield from account.watch(items)
     if account.close():
         # remembered in resource state, which dlt commits only with a successful load
@@ -73,7 +82,11 @@ def onec_source(
     tally: SourceTally | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Iterator[Any]:
-    """One resource per 1C export file; each is merged on its primary key."""
+    """One resource per 1C export file; each is merged on its primary key.
+
+    Of a changed file, only the rows new or changed since landed (by content
+    hash) are merged; rows no longer exported stay as they were landed.
+    """
     root = Path(landing_dir)
     tally = tally if tally is not None else SourceTally(SOURCE_NAME)
     for export in EXPORT_FILES:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.common.contracts import check_columns
+from pipelines.common.landed_content import CONTENT_HASH, LandedContent, values_hash
 from pipelines.common.landing_files import (
     ENCODING_LABELS,
     CsvRecord,
@@ -105,8 +106,13 @@ def read_export(
     tally: SourceTally,
     progress: Callable[[str], None] | None,
     encoding: str = ENCODING,
+    landed: LandedContent | None = None,
 ) -> Iterator[Any]:
     """Rows of one 1C export in lists of BATCH_ROWS, and a reject for every bad record.
+
+    Each row carries its CONTENT_HASH; with `landed`, rows whose hash is the
+    landed row's are counted unchanged and not yielded (1C exports the whole
+    table every night, and most of it is what landed the night before).
 
     `encoding` is the file's (windows-1251, or UTF-8 for an export saved so: see
     `FileFingerprint.encoding`). The header is checked against the contract
@@ -158,6 +164,11 @@ def read_export(
 
         batch: list[dict[str, Any]] = []
         read = 0
+        unchanged_before = tally.unchanged[table]
+
+        def changed(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return _changed_rows(tally, table, key_name, batch, landed)
+
         for record in records:
             read += 1
             problem = record.problem
@@ -185,23 +196,38 @@ def read_export(
             else:
                 batch.append(dict(zip(names, values, strict=True)))
                 if len(batch) >= BATCH_ROWS:
-                    _count_landed(tally, table, key_name, batch)
-                    yield batch
+                    if rows := changed(batch):
+                        yield rows
                     batch = []
             if progress and read % PROGRESS_EVERY_ROWS == 0:
                 progress(f"{relative_name}: {read:,} rows")
-        if batch:
-            _count_landed(tally, table, key_name, batch)
-            yield batch
+        if batch and (rows := changed(batch)):
+            yield rows
         if progress:
-            progress(f"{relative_name}: {read:,} rows read")
+            unchanged = tally.unchanged[table] - unchanged_before
+            progress(
+                f"{relative_name}: {read:,} rows read"
+                + (f", {unchanged:,} unchanged since landed" if unchanged else "")
+            )
 
 
-def _count_landed(
-    tally: SourceTally, table: str, key_name: str, batch: list[dict[str, Any]]
-) -> None:
+def _changed_rows(
+    tally: SourceTally,
+    table: str,
+    key_name: str,
+    batch: list[dict[str, Any]],
+    landed: LandedContent | None,
+) -> list[dict[str, Any]]:
+    """The batch's rows to hand to dlt, hashed; every row counted as read."""
+    for row in batch:
+        # the row holds nothing but the export's parsed values yet, in the
+        # order of the export's columns (an optional column absent is None)
+        row[CONTENT_HASH] = values_hash(row.values())
+    rows = batch if landed is None else landed.changed_only(batch)
     tally.count_read(table, len(batch))
-    tally.count_landed(table, [row[key_name] for row in batch])
+    tally.count_unchanged(table, len(batch) - len(rows))
+    tally.count_landed(table, [row[key_name] for row in rows])
+    return rows
 
 
 def _reject(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from pipelines.common.landed_content import CONTENT_HASH
+
 SOURCE_NAME = "onec"
 SUBDIR = "onec"
 ENCODING = "cp1251"
@@ -164,10 +166,13 @@ _DLT_TYPES = {
 
 def column_hints(export: ExportFile) -> dict[str, dict]:
     """dlt column hints: every column typed up front, nothing inferred from data."""
-    return {
+    columns = {
         column.name: {
             **_DLT_TYPES[column.kind],
             "nullable": column.name != export.primary_key,
         }
         for column in export.columns
     }
+    # null in rows landed before the hash existed: such a row lands once more
+    columns[CONTENT_HASH] = {"data_type": "text", "nullable": True}
+    return columns

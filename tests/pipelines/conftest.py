@@ -40,7 +40,7 @@ def land(landing: Path, warehouse: Path) -> LandFn:
         if resources:
             source = source.with_resources(*resources)
         info = make_pipeline(name, warehouse).run(source)
-        assert tally.unbalanced() == {}, "rows read != rows landed + rows rejected"
+        assert tally.unbalanced() == {}, "rows read != unchanged + landed + rejected"
         return tally, info
 
     return run

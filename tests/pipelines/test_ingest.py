@@ -49,15 +49,15 @@ def test_the_summary_shows_read_landed_rejected_per_table_and_the_total(
     assert report.warehouse_rows["raw_onec.rejects"] == 1
     lines = report.format().splitlines()
     assert lines[0].split() == [
-        "source", "table", "read", "landed", "rejected", "in", "warehouse", "seconds",
-        "status",
+        "source", "table", "read", "unchanged", "landed", "rejected", "in",
+        "warehouse", "seconds", "status",
     ]  # fmt: skip
     invoices = next(line for line in lines if " invoices " in line).split()
-    assert invoices[:5] == ["invoices", "2", "1", "1", "1"]
+    assert invoices[:6] == ["invoices", "2", "0", "1", "1", "1"]
     # the six 1C exports this company did not put in the landing folder
     assert sum(line.split()[-1] == "absent" for line in lines) == 6
     total = next(line for line in lines if line.startswith("total")).split()
-    assert total[1:4] == ["5", "4", "1"]
+    assert total[1:5] == ["5", "0", "4", "1"]
 
     again = run_ingest(settings, FILE_SOURCES, progress=None)
     assert sum(r.total_read for r in again.sources) == 0

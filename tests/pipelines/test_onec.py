@@ -115,7 +115,8 @@ def test_a_changed_and_a_new_invoice_are_picked_up_by_the_next_load(
 
     tally, _ = land(onec_source, "onec")
 
-    assert tally.landed == {"invoices": 3}
+    assert tally.read == {"invoices": 3}
+    assert (tally.unchanged, tally.landed) == ({"invoices": 1}, {"invoices": 2})
     rows = {row[0]: row[3] for row in invoices(query)}
     assert rows == {
         "АЛ-1": Decimal("150000.50"),
