@@ -136,7 +136,8 @@ def test_a_file_that_lands_nothing_fails_the_step_and_an_empty_one_is_named(
     )
     # the good month landed, the empty one is said to be empty
     calls = next(line for line in printed.splitlines() if "raw_telephony/calls" in line)
-    assert calls.split()[1:5] == ["3", "2", "1", "2"]
+    # read, unchanged, landed, rejected, files
+    assert calls.split()[1:6] == ["3", "0", "2", "1", "2"]
     assert (
         "raw_telephony/calls: empty: no record in telephony/cdr-2025-04.csv" in printed
     )
