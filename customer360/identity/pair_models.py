@@ -52,6 +52,25 @@ def _previous_scoring(
     """What the kept pairs were scored with, or None and why everything is scored."""
     if not dbt.is_incremental:
         return None, "first build or --full-refresh"
+    columns = {
+        row[0]
+        for row in session.sql(
+            "select column_name from information_schema.columns"
+            f" where table_catalog = '{dbt.this.database}'"
+            f" and table_schema = '{dbt.this.schema}'"
+            f" and table_name = '{dbt.this.identifier}'"
+        ).fetchall()
+    }
+    if not {"model_version", "scored_prior"} <= columns:
+        # a pair table built before the pair models were incremental: dbt appends
+        # only the columns its table has, so give it the new ones and score all
+        for name, sql_type in (
+            ("model_version", "varchar"),
+            ("scored_prior", "double"),
+        ):
+            if name not in columns:
+                session.sql(f"alter table {dbt.this} add column {name} {sql_type}")
+        return None, "the kept pairs predate incremental scoring"
     state = dbt.this.identifier + STATE_SUFFIX
     if not _exists(session, dbt.this, state):
         return None, f"no {state} kept"

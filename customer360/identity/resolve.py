@@ -223,9 +223,9 @@ def score_pairs(
                 """
             ).fetchall()
         ]
-        changed_records = con.sql("select count(*) from changed_records").fetchall()[
-            0
-        ][0]
+        changed_records = con.execute(
+            "select count(*) from changed_records"
+        ).fetchone()[0]
         con.execute(
             f"""
             create or replace table {match_table} as

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -10,15 +11,17 @@ from tests.landed_company import BuiltCompany
 
 
 def _person_records(company: BuiltCompany) -> pa.Table:
-    con_rows = company.query(
-        "select * from intermediate.int_person_records_unioned"
-        " where source_system not in ('telephony', 'support') order by record_key"
-    )
-    columns = [
-        row[0]
-        for row in company.query("describe intermediate.int_person_records_unioned")
-    ]
-    return pa.Table.from_pylist([dict(zip(columns, row)) for row in con_rows])
+    # not read_only: dbt-duckdb may still hold the file in this process
+    with duckdb.connect(str(company.warehouse)) as con:
+        return (
+            con.sql(
+                "select * from intermediate.int_person_records_unioned"
+                " where source_system not in ('telephony', 'support')"
+                " order by record_key"
+            )
+            .arrow()
+            .read_all()
+        )
 
 
 def _pair_rows(pairs: pa.Table) -> set[tuple]:
