@@ -35,39 +35,44 @@ def _phone(number: str) -> str:
 # which is what a landed increment amounts to for dbt)
 DAYS: list[list[str]] = [
     [
-        # a new contact that is an existing customer typed again with another id
+        # a new contact: an existing customer typed in again under another id
         """
         insert into raw_crm.contacts
-        select * replace ('9' || id as id)
-        from raw_crm.contacts order by id limit 1
+        select * replace (id + 1000000 as id)
+        from raw_crm.contacts order by branch, id limit 1
         """,
         # two customers change their phone, one their surname
         f"""
         update raw_crm.contacts set phone = '{_phone("+77015550101")}'
-        where id in (select id from raw_crm.contacts order by id limit 2 offset 5)
+        where rowid in (
+            select rowid from raw_crm.contacts order by branch, id limit 2 offset 5)
         """,
         """
         update raw_crm.contacts set last_name = last_name || 'ова'
-        where id = (select id from raw_crm.contacts order by id limit 1 offset 9)
+        where rowid = (
+            select rowid from raw_crm.contacts order by branch, id limit 1 offset 9)
         """,
     ],
     [
         # a contact deleted in the CRM
         """
         delete from raw_crm.contacts
-        where id = (select id from raw_crm.contacts order by id limit 1 offset 12)
+        where rowid = (
+            select rowid from raw_crm.contacts order by branch, id limit 1 offset 12)
         """,
         # a company renamed
         """
         update raw_crm.companies set title = title || ' Холдинг'
-        where id = (select id from raw_crm.companies order by id limit 1 offset 3)
+        where rowid = (
+            select rowid from raw_crm.companies order by branch, id limit 1 offset 3)
         """,
         # a contact takes over the number of another: a new must-link pair
         """
         update raw_crm.contacts set phone = (
             select phone from raw_crm.contacts where phone is not null
-            order by id limit 1 offset 20)
-        where id = (select id from raw_crm.contacts order by id limit 1 offset 30)
+            order by branch, id limit 1 offset 20)
+        where rowid = (
+            select rowid from raw_crm.contacts order by branch, id limit 1 offset 30)
         """,
     ],
 ]
