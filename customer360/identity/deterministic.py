@@ -46,8 +46,17 @@ def rules_for(entity_type: EntityType) -> dict[str, str]:
     return PERSON_RULES if entity_type == "persons" else ORGANISATION_RULES
 
 
-def deterministic_pairs_sql(match_table: str, entity_type: EntityType) -> str:
-    """SQL giving one row per linked pair: record_key_l < record_key_r, rule."""
+def deterministic_pairs_sql(
+    match_table: str, entity_type: EntityType, involving: str | None = None
+) -> str:
+    """SQL giving one row per linked pair: record_key_l < record_key_r, rule.
+
+    `involving`: a boolean column of the match table; only pairs where it is true on
+    at least one side are returned (an incremental run's changed records), so that
+    the pairs of two unchanged records are not looked at again.
+    """
+    only = f" and (l.{involving} or r.{involving})" if involving else ""
+    flag = f", {involving}" if involving else ""
     selects = []
     for rule, condition in rules_for(entity_type).items():
         if rule in _EXPLODED_RULES:
@@ -55,11 +64,11 @@ def deterministic_pairs_sql(match_table: str, entity_type: EntityType) -> str:
                 f"""
                 select distinct l.record_key as record_key_l,
                     r.record_key as record_key_r, '{rule}' as rule
-                from (select record_key, unnest(phones_private) as phone
+                from (select record_key, unnest(phones_private) as phone{flag}
                       from {match_table}) as l
-                join (select record_key, unnest(phones_private) as phone
+                join (select record_key, unnest(phones_private) as phone{flag}
                       from {match_table}) as r
-                  on l.phone = r.phone and l.record_key < r.record_key
+                  on l.phone = r.phone and l.record_key < r.record_key{only}
                 """
             )
         else:
@@ -68,7 +77,7 @@ def deterministic_pairs_sql(match_table: str, entity_type: EntityType) -> str:
                 select l.record_key as record_key_l, r.record_key as record_key_r,
                     '{rule}' as rule
                 from {match_table} as l join {match_table} as r
-                  on {condition} and l.record_key < r.record_key
+                  on {condition} and l.record_key < r.record_key{only}
                 """
             )
     union = " union all ".join(selects)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,39 @@ def _model_settings(
     return load_model(model if model is not None else model_path(entity_type))
 
 
+# The column of the match table that marks an incremental run's changed records:
+# blocking and the must-link rules keep only pairs where it is true on one side.
+CHANGED_COLUMN = "is_changed_record"
+
+
+@dataclass(frozen=True)
+class PreviousScoring:
+    """What the last scoring kept: each matched record's content hash, and the prior
+    of the last full scoring, which an incremental run keeps (re-estimating it on
+    the changed records alone would mean nothing: they are not a random batch)."""
+
+    record_hashes: pa.Table  # record_key, content_hash
+    prior: float
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """One scoring run: the pairs it scored and what the next run compares with.
+
+    `pairs` holds only the pairs this run scored: on an incremental run, those with
+    at least one record of `rescored_keys`; a caller keeps its other pairs and drops
+    every kept pair that involves one of them (changed, new or gone records).
+    """
+
+    pairs: pa.Table
+    record_hashes: pa.Table
+    prior: float
+    records: int
+    incremental: bool
+    rescored_keys: list[str] = field(default_factory=list)
+    changed_records: int = 0
+
+
 def match_pairs(
     records: pa.Table | duckdb.DuckDBPyRelation,
     entity_type: EntityType,
@@ -111,6 +145,34 @@ def match_pairs(
     `clusters_with_decisions` turns the pairs into clusters, with reviewers'
     decisions; calls and tickets are attached later by events.attribute_events.
     """
+    return score_pairs(
+        records,
+        entity_type,
+        model=model,
+        match_threshold=match_threshold,
+        review_lower_threshold=review_lower_threshold,
+        organisation_clusters=organisation_clusters,
+    ).pairs
+
+
+def score_pairs(
+    records: pa.Table | duckdb.DuckDBPyRelation,
+    entity_type: EntityType,
+    model: TrainedModel | dict[str, Any] | Path | None = None,
+    match_threshold: float | None = None,
+    review_lower_threshold: float = REVIEW_LOWER_THRESHOLD,
+    organisation_clusters: pa.Table | None = None,
+    previous: PreviousScoring | None = None,
+) -> Scoring:
+    """`match_pairs`, full or incremental, with what the next run needs.
+
+    Without `previous`, every pair is scored and the prior estimated on the batch.
+    With it, only the records whose match-table row (every feature and blocking key,
+    the resolved organisation included) differs from the hash kept, or that are new,
+    are changed: blocking and the must-link rules look only at pairs with at least
+    one changed record, against all records, and the kept prior is used. Term
+    frequencies are counted on all records, as in a full run.
+    """
     settings = _model_settings(model, entity_type)
     if match_threshold is None:
         match_threshold = match_threshold_of(settings) or match_threshold_for(
@@ -125,14 +187,79 @@ def match_pairs(
     match_table = build_match_table(
         con, "input_records", entity_type, organisation_clusters=organisations
     )
+    # a record is rescored when anything the matching reads of it changes: its
+    # fields, its blocking keys (a key purged because its block grew) or its
+    # organisation's cluster
+    con.execute(
+        "create table record_hashes as select record_key,"
+        f" md5(cast(m as varchar)) as content_hash from {match_table} as m"
+    )
+    records_count = con.sql(f"select count(*) from {match_table}").fetchall()[0][0]
+    record_hashes = con.sql("select * from record_hashes").arrow().read_all()
+
+    involving = None
+    rescored_keys: list[str] = []
+    changed_records = records_count
+    if previous is not None:
+        con.register("previous_hashes", _as_arrow(previous.record_hashes))
+        con.execute(
+            """
+            create table changed_records as
+            select now.record_key
+            from record_hashes as now
+            left join previous_hashes as before using (record_key)
+            where before.content_hash is distinct from now.content_hash
+            """
+        )
+        rescored_keys = [
+            row[0]
+            for row in con.execute(
+                """
+                select record_key from changed_records
+                union
+                select record_key from previous_hashes
+                where record_key not in (select record_key from record_hashes)
+                order by record_key
+                """
+            ).fetchall()
+        ]
+        changed_records = con.execute(
+            "select count(*) from changed_records"
+        ).fetchone()[0]
+        con.execute(
+            f"""
+            create or replace table {match_table} as
+            select m.*, c.record_key is not null as {CHANGED_COLUMN}
+            from {match_table} as m
+            left join changed_records as c using (record_key)
+            """
+        )
+        involving = CHANGED_COLUMN
+        if changed_records == 0:
+            return Scoring(
+                pairs=_empty_pairs(),
+                record_hashes=record_hashes,
+                prior=previous.prior,
+                records=records_count,
+                incremental=True,
+                rescored_keys=rescored_keys,
+                changed_records=0,
+            )
 
     con.execute(
-        "create table must_link as " + deterministic_pairs_sql(match_table, entity_type)
+        "create table must_link as "
+        + deterministic_pairs_sql(match_table, entity_type, involving=involving)
     )
 
     db_api = DuckDBAPI(connection=con)
-    records_count = con.sql(f"select count(*) from {match_table}").fetchall()[0][0]
     batch_settings = model_for(settings, records_count, entity_type)
+    if previous is not None:
+        batch_settings[PRIOR_KEY] = previous.prior
+        only = f" and (l.{CHANGED_COLUMN} or r.{CHANGED_COLUMN})"
+        batch_settings["blocking_rules_to_generate_predictions"] = [
+            {**rule, "blocking_rule": f"({rule['blocking_rule']}){only}"}
+            for rule in batch_settings["blocking_rules_to_generate_predictions"]
+        ]
     start_prior = batch_settings[PRIOR_KEY]
     linker = Linker(
         db_api.register(match_table, dataset_display_name=f"{entity_type}_records"),
@@ -151,9 +278,16 @@ def match_pairs(
         f" from {predictions.physical_name}"
     )
     predictions.drop_table_from_database_and_remove_from_cache()
-    log2_bayes_factors = con.sql("select log2_bf from bayes").fetchnumpy()["log2_bf"]
-    prior = estimate_prior(log2_bayes_factors, records_count, start=start_prior)
-    prior_weight = math.log2(prior.prior / (1 - prior.prior))
+    if previous is not None:
+        prior_value = previous.prior
+    else:
+        log2_bayes_factors = con.sql("select log2_bf from bayes").fetchnumpy()[
+            "log2_bf"
+        ]
+        prior_value = estimate_prior(
+            log2_bayes_factors, records_count, start=start_prior
+        ).prior
+    prior_weight = math.log2(prior_value / (1 - prior_value))
     con.execute(
         f"""
         create table scored as
@@ -205,11 +339,25 @@ def match_pairs(
           on s.record_key_l = m.record_key_l and s.record_key_r = m.record_key_r
         """
     )
-    return (
+    pairs = (
         con.sql("select * from pairs order by record_key_l, record_key_r")
         .arrow()
         .read_all()
     )
+    return Scoring(
+        pairs=pairs,
+        record_hashes=record_hashes,
+        prior=prior_value,
+        records=records_count,
+        incremental=previous is not None,
+        rescored_keys=rescored_keys,
+        changed_records=changed_records,
+    )
+
+
+def _empty_pairs() -> pa.Table:
+    # an incremental run with nothing changed: the caller appends nothing
+    return pa.table({"record_key_l": pa.array([], pa.string())})
 
 
 def clusters_at_threshold(

@@ -4,18 +4,22 @@ on this warehouse (int_organisation_match_models; its newest accepted version).
 One row per pair the engine looked at and kept (must-link, or match probability at or
 above the review band): decision `match` or `review`, the rules that fired and the
 match weight of every comparison.
+
+Incremental: a build rescores only the pairs of new and changed records, with the
+model version and prior of the last full scoring (customer360.identity.pair_models);
+--full-refresh or a new model version scores everything.
 """
 
 from customer360.identity.model_store import choose_model
-from customer360.identity.resolve import match_pairs
+from customer360.identity.pair_models import match_pairs_in_model
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental")
     records = dbt.ref("int_organisation_records_unioned").arrow().read_all()
     choice = choose_model(
         dbt.ref("int_organisation_match_models").arrow().read_all(), "organisations"
     )
     if choice.message:
         print(f"identity: {choice.message}")
-    return match_pairs(records, "organisations", model=choice.model)
+    return match_pairs_in_model(dbt, session, records, "organisations", choice)

@@ -7,14 +7,18 @@ match weight of every comparison. Calls and tickets are events, not identities: 
 engine leaves them out (they are attributed in int_event_attributions). The resolved
 organisations come in so that one person's records at one company meet across the
 CRM and 1C (the same-name-same-organisation rule).
+
+Incremental: a build rescores only the pairs of new and changed records, with the
+model version and prior of the last full scoring (customer360.identity.pair_models);
+--full-refresh or a new model version scores everything.
 """
 
 from customer360.identity.model_store import choose_model
-from customer360.identity.resolve import match_pairs
+from customer360.identity.pair_models import match_pairs_in_model
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental")
     records = dbt.ref("int_person_records_unioned").arrow().read_all()
     organisations = (
         dbt.ref("int_organisation_clusters")
@@ -27,6 +31,11 @@ def model(dbt, session):
     )
     if choice.message:
         print(f"identity: {choice.message}")
-    return match_pairs(
-        records, "persons", model=choice.model, organisation_clusters=organisations
+    return match_pairs_in_model(
+        dbt,
+        session,
+        records,
+        "persons",
+        choice,
+        organisation_clusters=organisations,
     )

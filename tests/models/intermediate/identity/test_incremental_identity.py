@@ -1,0 +1,169 @@
+"""Nightly identity runs rescore only what changed and end where full runs end.
+
+Two copies of one built company get the same days of source changes (new contacts,
+changed phones and names, a deleted contact, a renamed company). One is built
+incrementally, the other with --full-refresh each day (the registry and the trained
+models keep their rows through it, as in production). Both must give the same
+clusters and the same stable IDs, while the incremental builds score only the pairs
+of the changed records.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.landed_company import BuiltCompany, LandedCompany, build_failures
+
+# run, not build: the models' own tests run once at the end, on the incremental copy
+RUN_IDENTITY = ["run", "--select", "+path:models/intermediate"]
+
+pytestmark = pytest.mark.slow
+
+
+def _phone(number: str) -> str:
+    """A Bitrix24 multifield holding one work number, as the CRM lands it."""
+    return (
+        f'[{{"ID": "1", "VALUE_TYPE": "WORK", "VALUE": "{number}",'
+        ' "TYPE_ID": "PHONE"}]'
+    )
+
+
+# one day's changes per entry, as the sources would land them (SQL on the raw tables,
+# which is what a landed increment amounts to for dbt)
+DAYS: list[list[str]] = [
+    [
+        # a new contact: an existing customer typed in again under another id
+        """
+        insert into raw_crm.contacts
+        select * replace (id + 1000000 as id)
+        from raw_crm.contacts order by branch, id limit 1
+        """,
+        # two customers change their phone, one their surname
+        f"""
+        update raw_crm.contacts set phone = '{_phone("+77015550101")}'
+        where rowid in (
+            select rowid from raw_crm.contacts order by branch, id limit 2 offset 5)
+        """,
+        """
+        update raw_crm.contacts set last_name = last_name || 'ова'
+        where rowid = (
+            select rowid from raw_crm.contacts order by branch, id limit 1 offset 9)
+        """,
+    ],
+    [
+        # a contact deleted in the CRM
+        """
+        delete from raw_crm.contacts
+        where rowid = (
+            select rowid from raw_crm.contacts order by branch, id limit 1 offset 12)
+        """,
+        # a company renamed
+        """
+        update raw_crm.companies set title = title || ' Холдинг'
+        where rowid = (
+            select rowid from raw_crm.companies order by branch, id limit 1 offset 3)
+        """,
+        # a contact takes over the number of another: a new must-link pair
+        """
+        update raw_crm.contacts set phone = (
+            select phone from raw_crm.contacts where phone is not null
+            order by branch, id limit 1 offset 20)
+        where rowid = (
+            select rowid from raw_crm.contacts order by branch, id limit 1 offset 30)
+        """,
+    ],
+]
+
+
+def _apply(warehouse: LandedCompany, statements: list[str]) -> None:
+    for statement in statements:
+        warehouse.query(statement)
+
+
+def _clusters(warehouse: LandedCompany, entity: str) -> set[frozenset[str]]:
+    rows = warehouse.query(
+        f"select cluster_id, record_key from intermediate.int_{entity}_clusters"
+    )
+    members: dict[str, set[str]] = {}
+    for cluster_id, record_key in rows:
+        members.setdefault(cluster_id, set()).add(record_key)
+    return {frozenset(keys) for keys in members.values()}
+
+
+def _stable_ids(warehouse: LandedCompany) -> dict[str, str]:
+    return dict(
+        warehouse.query(
+            "select record_key, stable_id from intermediate.int_record_crosswalk"
+        )
+    )
+
+
+def _pairs(warehouse: LandedCompany, entity: str) -> dict[tuple[str, str], str]:
+    return {
+        (left, right): decision
+        for left, right, decision in warehouse.query(
+            "select record_key_l, record_key_r, decision"
+            f" from intermediate.int_{entity}_match_pairs"
+        )
+    }
+
+
+def test_incremental_days_give_the_clusters_and_ids_of_full_runs(
+    built_company: BuiltCompany, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    incremental = built_company.copy_to(tmp_path / "incremental")
+    full = built_company.copy_to(tmp_path / "full")
+
+    for day, statements in enumerate(DAYS, start=1):
+        _apply(incremental, statements)
+        _apply(full, statements)
+        assert build_failures(incremental.dbt(RUN_IDENTITY)) == [], f"day {day}"
+        output = capsys.readouterr().out
+        assert build_failures(full.dbt([*RUN_IDENTITY, "--full-refresh"])) == []
+        capsys.readouterr()
+
+        changed = {
+            entity: re.search(
+                rf"identity: {entity}: (\d+) of (\d+) records new or changed", output
+            )
+            for entity in ("persons", "organisations")
+        }
+        assert changed["persons"], output
+        rescored, records = map(int, changed["persons"].groups())
+        # the day's handful of contacts (and the people of a renamed company), not
+        # the company
+        assert 0 < rescored < records / 20, output
+
+        for entity in ("person", "organisation"):
+            assert _clusters(incremental, entity) == _clusters(full, entity), (
+                f"day {day}: {entity} clusters"
+            )
+            # the prior of the last full scoring is kept: the incremental pairs are
+            # the full run's pairs, decisions included
+            assert _pairs(incremental, entity) == _pairs(full, entity), (
+                f"day {day}: {entity} pairs"
+            )
+        assert _stable_ids(incremental) == _stable_ids(full), f"day {day}: IDs"
+
+    tests = incremental.dbt(
+        ["test", "--select", "int_person_match_pairs", "int_organisation_match_pairs"]
+    )
+    assert build_failures(tests) == []
+
+
+def test_a_day_without_changes_scores_nothing(
+    built_company: BuiltCompany, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    warehouse = built_company.copy_to(tmp_path / "quiet")
+    select = ["--select", "int_person_match_pairs", "int_organisation_match_pairs"]
+    assert build_failures(warehouse.dbt(["run", *select, "--full-refresh"])) == []
+    before = _pairs(warehouse, "person")
+    capsys.readouterr()
+    assert build_failures(warehouse.dbt(["run", *select])) == []
+    output = capsys.readouterr().out
+    assert "identity: persons: 0 of" in output, output
+    assert "0 pairs rescored" in output, output
+    assert _pairs(warehouse, "person") == before
