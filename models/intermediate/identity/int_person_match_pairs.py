@@ -15,6 +15,7 @@ model version and prior of the last full scoring (customer360.identity.pair_mode
 
 from customer360.identity.model_store import choose_model
 from customer360.identity.pair_models import match_pairs_in_model
+from customer360.model_report import report
 
 
 def model(dbt, session):
@@ -30,7 +31,7 @@ def model(dbt, session):
         dbt.ref("int_person_match_models").arrow().read_all(), "persons"
     )
     if choice.message:
-        print(f"identity: {choice.message}")
+        report("identity", choice.message)
     return match_pairs_in_model(
         dbt,
         session,
