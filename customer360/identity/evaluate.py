@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from customer360.dbt_stdout import quiet_connection
+
 GROUND_TRUTH_FILE = "source_records.csv"
 
 
@@ -113,7 +115,7 @@ def evaluate(
     )
     if isinstance(clusters, duckdb.DuckDBPyRelation):
         clusters = clusters.arrow().read_all()
-    con = duckdb.connect()
+    con = quiet_connection()
     con.register("clusters", clusters)
     con.register("truth", truth)
     row = con.execute(_PAIR_COUNTS_SQL).fetchall()[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from customer360.dbt_stdout import quiet_connection
 from customer360.identity.features import EVENT_SOURCE_SYSTEMS
 
 _ATTRIBUTION_SQL = """
@@ -72,7 +73,7 @@ def attribute_events(
     from resolve()."""
     if isinstance(records, duckdb.DuckDBPyRelation):
         records = records.arrow().read_all()
-    con = duckdb.connect()
+    con = quiet_connection()
     con.register("records", records)
     con.register("clusters", person_clusters)
     sql = _ATTRIBUTION_SQL.format(event_sources=str(EVENT_SOURCE_SYSTEMS))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from customer360.dbt_stdout import quiet_connection
 from customer360.settings import load_settings
 
 
@@ -24,7 +25,7 @@ def matching_connection(memory_limit: str | None = None) -> duckdb.DuckDBPyConne
     spill = Path(tempfile.gettempdir()) / "c360-identity-spill"
     spill.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(
+        return quiet_connection(
             config={
                 "memory_limit": limit,
                 "temp_directory": str(spill),

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
+from customer360.dbt_stdout import quiet_connection
 from customer360.identity.features import EVENT_SOURCE_SYSTEMS, EntityType
 from customer360.identity.train import TrainedModel, load_model, model_path, train
 
@@ -73,7 +73,7 @@ def empty_models() -> pa.Table:
 
 def record_sketch(records: pa.Table) -> list[int]:
     """The RECORD_SKETCH_SIZE smallest hashes of the matched records' contents."""
-    con = duckdb.connect()
+    con = quiet_connection()
     con.register("records", records)
     columns = [name for name in records.column_names if name not in _IGNORED_COLUMNS]
     where = ""

@@ -10,9 +10,9 @@ model version and prior of the last full scoring (customer360.identity.pair_mode
 --full-refresh or a new model version scores everything.
 """
 
+from customer360.dbt_stdout import report
 from customer360.identity.model_store import choose_model
 from customer360.identity.pair_models import match_pairs_in_model
-from customer360.model_report import report
 
 
 def model(dbt, session):
