@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import sys
 
-import duckdb
 import pytest
 import yaml
 
