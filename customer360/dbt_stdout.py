@@ -19,10 +19,15 @@ from typing import Any
 import duckdb
 
 
+def say(line: str) -> None:
+    """One line on stdout, as one write."""
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
+
+
 def report(model: str, message: str) -> None:
     """`int_ltv_fits: the fit was rejected: ...` on stdout, as one write."""
-    sys.stdout.write(f"{model}: {message}\n")
-    sys.stdout.flush()
+    say(f"{model}: {message}")
 
 
 def quiet_connection(

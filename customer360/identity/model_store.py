@@ -29,7 +29,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from customer360.dbt_stdout import quiet_connection
+from customer360.dbt_stdout import quiet_connection, say
 from customer360.identity.features import EVENT_SOURCE_SYSTEMS, EntityType
 from customer360.identity.train import TrainedModel, load_model, model_path, train
 
@@ -183,7 +183,7 @@ def train_if_needed(
     models: pa.Table | None,
     force: bool = False,
     organisation_clusters: pa.Table | None = None,
-    log: Any = print,
+    log: Any = say,
 ) -> pa.Table:
     """The new model row(s) of this build: one when it trains, none otherwise.
 

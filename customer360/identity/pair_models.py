@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from customer360.dbt_stdout import say
 from customer360.identity.features import EntityType
 from customer360.identity.model_store import ModelChoice
 from customer360.identity.resolve import PreviousScoring, score_pairs
@@ -99,7 +100,7 @@ def match_pairs_in_model(
     entity_type: EntityType,
     choice: ModelChoice,
     organisation_clusters: pa.Table | None = None,
-    log: Any = print,
+    log: Any = say,
 ) -> pa.Table:
     """This build's rows of the pair model: every pair on a full scoring (the model
     table is emptied first), else only the rescored pairs, to be appended."""
