@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,12 +81,12 @@ class RefitPolicy:
             )
 
 
-def policy_from_config(get: Callable[[str], Any]) -> RefitPolicy:
-    """The policy a dbt Python model's config holds (`dbt.config.get`): its
-    refit_days, refit_growth and refit_requested, set from vars in the model's yml."""
+def policy_from_config(config: Mapping[str, Any]) -> RefitPolicy:
+    """The policy a dbt Python model's config holds: its refit_days, refit_growth
+    and refit_requested, set from vars in the model's yml (as text)."""
 
     def number(key: str, kind: type, default: float) -> Any:
-        raw = get(key)
+        raw = config.get(key)
         if raw is None or str(raw).strip() == "":
             return default
         try:
@@ -98,7 +98,7 @@ def policy_from_config(get: Callable[[str], Any]) -> RefitPolicy:
     return RefitPolicy(
         interval_days=number("refit_days", int, DEFAULT_REFIT_INTERVAL_DAYS),
         growth_share=number("refit_growth", float, DEFAULT_REFIT_GROWTH_SHARE),
-        requested=str(get("refit_requested")).strip().lower() == "true",
+        requested=str(config.get("refit_requested")).strip().lower() == "true",
     )
 
 

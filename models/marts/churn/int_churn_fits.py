@@ -39,9 +39,15 @@ def model(dbt, session):
     customers = int((features["cutoff_name"] == "scoring").sum())
     as_of = latest_day(cutoffs["observed_until"])
     started, fitted_at = time.perf_counter(), utc_now()
-    reason = refit_reason(
-        previous, customers, as_of, fitted_at, policy_from_config(dbt.config.get)
+    # dbt hands a Python model only the config keys it finds written out here
+    policy = policy_from_config(
+        {
+            "refit_days": dbt.config.get("refit_days"),
+            "refit_growth": dbt.config.get("refit_growth"),
+            "refit_requested": dbt.config.get("refit_requested"),
+        }
     )
+    reason = refit_reason(previous, customers, as_of, fitted_at, policy)
     if reason is None:
         return empty_fits()
     print(f"int_churn_fits: fitting the churn model ({reason})")

@@ -36,9 +36,15 @@ def model(dbt, session):
     customers = len(history)
     as_of = latest_day(history["as_of_date"])
     started, fitted_at = time.perf_counter(), utc_now()
-    reason = refit_reason(
-        previous, customers, as_of, fitted_at, policy_from_config(dbt.config.get)
+    # dbt hands a Python model only the config keys it finds written out here
+    policy = policy_from_config(
+        {
+            "refit_days": dbt.config.get("refit_days"),
+            "refit_growth": dbt.config.get("refit_growth"),
+            "refit_requested": dbt.config.get("refit_requested"),
+        }
     )
+    reason = refit_reason(previous, customers, as_of, fitted_at, policy)
     if reason is None:
         return empty_fits()
     print(f"int_ltv_fits: fitting BG/NBD + Gamma-Gamma ({reason})")

@@ -134,12 +134,12 @@ def test_a_fit_that_saw_later_data_never_scores_earlier_data():
 
 def test_the_policy_comes_from_the_models_config_and_bad_values_are_named():
     config = {"refit_days": "14", "refit_growth": "0.25", "refit_requested": "True"}
-    assert policy_from_config(config.get) == RefitPolicy(14, 0.25, True)
-    assert policy_from_config({}.get) == RefitPolicy(7, 0.10, False)
+    assert policy_from_config(config) == RefitPolicy(14, 0.25, True)
+    assert policy_from_config({}) == RefitPolicy(7, 0.10, False)
     with pytest.raises(ValueError, match="forecast_refit_days='a week'"):
-        policy_from_config({"refit_days": "a week"}.get)
+        policy_from_config({"refit_days": "a week"})
     with pytest.raises(ValueError, match="forecast_refit_growth=-0.1"):
-        policy_from_config({"refit_growth": "-0.1"}.get)
+        policy_from_config({"refit_growth": "-0.1"})
 
 
 def test_kept_ltv_parameters_score_as_the_fit_that_made_them():
