@@ -57,7 +57,9 @@ def fit_rows(settings: Settings) -> dict[str, list[dict[str, Any]]]:
                 f" failed_checks from {table} order by version"
             )
             columns = [d[0] for d in cursor.description]
-            found[forecast] = [dict(zip(columns, r, strict=True)) for r in cursor]
+            found[forecast] = [
+                dict(zip(columns, r, strict=True)) for r in cursor.fetchall()
+            ]
         return found
     finally:
         con.close()
