@@ -7,7 +7,17 @@ import sys
 
 import duckdb
 
-from c360 import identity, ingest, quality, query, run, show_settings, sync, ui
+from c360 import (
+    forecasts,
+    identity,
+    ingest,
+    quality,
+    query,
+    run,
+    show_settings,
+    sync,
+    ui,
+)
 from customer360.settings import SettingsError
 from customer360.warehouse_lock import WarehouseInUse, warehouse_in_use
 
@@ -21,6 +31,7 @@ COMMAND_MODULES = (
     ingest,  # c360 ingest
     run,  # c360 run
     identity,  # c360 identity review|evaluate|train|models
+    forecasts,  # c360 forecasts fits|refit
     query,  # c360 query
     quality,  # c360 quality docs
     show_settings,  # c360 settings

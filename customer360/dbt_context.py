@@ -34,19 +34,26 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
             f"{name}={code}" for name, code in settings.onec_branches.items()
         ),
         "C360_IDENTITY_MEMORY_LIMIT": settings.identity_memory_limit,
+        # for a dbt run by hand; runs that customer360 starts also pass them as vars
+        "C360_FORECAST_REFIT_DAYS": str(settings.forecast_refit_days),
+        "C360_FORECAST_REFIT_GROWTH": str(settings.forecast_refit_growth),
     }
 
 
 def dbt_vars(settings: Settings, **extra: Any) -> str:
-    """The company's shape as dbt `--vars`: its branches and 1C's names for them.
+    """The company's shape as dbt `--vars`: its branches and 1C's names for them,
+    and when the LTV and churn models are fitted again.
 
     Given to parse and build alike (a change of vars makes dbt parse the whole
-    project again); `extra` adds a run's own vars, such as `identity_retrain`.
+    project again); `extra` adds a run's own vars, such as `identity_retrain` or
+    `refit_forecasts`.
     """
     return json.dumps(
         {
             "c360_branches": list(settings.branches),
             "c360_onec_branches": dict(settings.onec_branches),
+            "forecast_refit_days": settings.forecast_refit_days,
+            "forecast_refit_growth": settings.forecast_refit_growth,
             **extra,
         },
         ensure_ascii=False,

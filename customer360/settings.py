@@ -28,6 +28,11 @@ DEFAULT_IDENTITY_MEMORY_LIMIT = "4GB"
 # 03:00 in Almaty: after the branches close and 1C's nightly export is written
 DEFAULT_SCHEDULE_CRON = "0 3 * * *"
 DEFAULT_SCHEDULE_TIMEZONE = "Asia/Almaty"
+# LTV and churn fits read the whole base; between fits the kept parameters score
+# every customer. A week follows buying habits closely enough for monthly CRM work;
+# a tenth more customers is when new cohorts start to weigh on the parameters
+DEFAULT_FORECAST_REFIT_DAYS = 7
+DEFAULT_FORECAST_REFIT_GROWTH = 0.10
 # the Dagster instance's home: run history, schedule and sensor state, the run queue
 DEFAULT_DAGSTER_HOME = "data/dagster"
 # what Dagster's schedules take: minute hour day-of-month month day-of-week
@@ -114,6 +119,10 @@ class Settings:
     alert_webhook_url: str | None = field(default=None, repr=False)
     # DAGSTER_HOME for `c360 ui`; None: data/dagster in the project folder
     dagster_home_dir: Path | None = None
+    # LTV and churn refit after this many days, or when the customers grew by this
+    # share since the last fit (customer360.forecasts.fit_store)
+    forecast_refit_days: int = DEFAULT_FORECAST_REFIT_DAYS
+    forecast_refit_growth: float = DEFAULT_FORECAST_REFIT_GROWTH
 
     @property
     def dagster_home(self) -> Path:
@@ -239,6 +248,35 @@ def _number(
     if value is None or value <= 0:
         raise SettingsError(
             f"{variable} / [{section}] {key}: expected a positive number, got {raw!r}"
+        )
+    return value
+
+
+def _refit_days(env: Mapping[str, str], config: dict) -> int:
+    raw = env.get("C360_FORECAST_REFIT_DAYS") or config.get("forecasts", {}).get(
+        "refit_days", DEFAULT_FORECAST_REFIT_DAYS
+    )
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isdigit() or int(text) == 0:
+        raise SettingsError(
+            f"C360_FORECAST_REFIT_DAYS / [forecasts] refit_days: expected a whole"
+            f" number of days above 0, got {raw!r}"
+        )
+    return int(text)
+
+
+def _refit_growth(env: Mapping[str, str], config: dict) -> float:
+    raw = env.get("C360_FORECAST_REFIT_GROWTH") or config.get("forecasts", {}).get(
+        "refit_growth", DEFAULT_FORECAST_REFIT_GROWTH
+    )
+    try:
+        value = float(raw) if not isinstance(raw, bool) else None
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        raise SettingsError(
+            f"C360_FORECAST_REFIT_GROWTH / [forecasts] refit_growth: expected a"
+            f" share of the customers above 0 (0.1 for 10%), got {raw!r}"
         )
     return value
 
@@ -434,4 +472,6 @@ def load_settings(project_dir: Path | None = None) -> Settings:
         dagster_home_dir=path_setting(
             "C360_DAGSTER_HOME", "orchestration", "dagster_home", DEFAULT_DAGSTER_HOME
         ),
+        forecast_refit_days=_refit_days(env, config),
+        forecast_refit_growth=_refit_growth(env, config),
     )

@@ -25,8 +25,10 @@ by deciles of predicted probability.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -217,6 +219,29 @@ class ChurnModel:
         """Log-odds at all features zero, in original units."""
         self._check_fitted()
         return float(self._intercept - np.sum(self._weights * self._mean / self._scale))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fitted model as plain numbers, to keep with a fit (`from_dict`)."""
+        self._check_fitted()
+        return {
+            "l2": self.l2,
+            "feature_names": list(self.feature_names),
+            "mean": [float(value) for value in self._mean],
+            "scale": [float(value) for value in self._scale],
+            "intercept": self._intercept,
+            "weights": [float(value) for value in self._weights],
+        }
+
+    @classmethod
+    def from_dict(cls, parameters: Mapping[str, Any]) -> ChurnModel:
+        """A model fitted earlier, from its `as_dict`: scores without fitting."""
+        model = cls(l2=float(parameters["l2"]))
+        model.feature_names = [str(name) for name in parameters["feature_names"]]
+        model._mean = np.asarray(parameters["mean"], dtype=float)
+        model._scale = np.asarray(parameters["scale"], dtype=float)
+        model._intercept = float(parameters["intercept"])
+        model._weights = np.asarray(parameters["weights"], dtype=float)
+        return model
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         """P(churn) per row; columns are matched by name, extra columns are ignored."""
@@ -562,3 +587,104 @@ def warehouse_holdout_report(
         WAREHOUSE_FEATURE_SETS,
     )  # fmt: skip
     return metrics, calibration, None
+
+
+# -- the warehouse's kept fit (customer360.forecasts.fit_store) ------------------------
+
+
+def _iso(value: Any) -> str | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _cutoff_on(cutoffs: pd.DataFrame, name: str) -> str | None:
+    found = cutoffs.loc[cutoffs["cutoff_name"] == name, "cutoff_on"]
+    return None if found.empty else _iso(found.iloc[0])
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]] | None:
+    if frame is None:
+        return None
+    return json.loads(frame.to_json(orient="records"))
+
+
+def warehouse_fit(
+    cutoffs: pd.DataFrame, features: pd.DataFrame, labels: pd.DataFrame
+) -> tuple[dict[str, Any], str | None]:
+    """The churn fit the warehouse keeps, and why it is rejected (None: accepted).
+
+    The frames are int_churn_cutoffs, int_churn_features and int_churn_labels. The
+    scoring model (all sources) is fitted on the latest cut-off with labels; the
+    time-based hold-out of WAREHOUSE_FEATURE_SETS (`warehouse_holdout_report`) is
+    kept beside it, so that the evaluation describes the fit that scores. The
+    parameters always hold the hold-out, or why it could not run; the fit is
+    rejected when the scoring model cannot be fitted or scores its own training
+    customers with anything but probabilities.
+    """
+    metrics, calibration, holdout_reason = warehouse_holdout_report(
+        cutoffs, features, labels
+    )
+    parameters: dict[str, Any] = {
+        "model": None,
+        "trained_at_cutoff_on": None,
+        "training_customers": 0,
+        "holdout": {
+            "training_cutoff_on": _cutoff_on(cutoffs, "training"),
+            "holdout_cutoff_on": _cutoff_on(cutoffs, "holdout"),
+            "window_days": (
+                int(cutoffs["window_days"].iloc[0]) if len(cutoffs) else None
+            ),
+            "metrics": _records(metrics),
+            "calibration": _records(calibration),
+            "reason": holdout_reason,
+        },
+    }
+    labelled_cutoffs = cutoffs.loc[cutoffs["has_label_window"].astype(bool)]
+    if labelled_cutoffs.empty:
+        return parameters, (
+            "no cut-off has a fully observed label window: sales are observed "
+            f"from {_iso(cutoffs['history_starts_on'].min())} "
+            f"to {_iso(cutoffs['observed_until'].max())}"
+        )
+    latest = labelled_cutoffs.sort_values("cutoff_order").iloc[-1]
+    parameters["trained_at_cutoff_on"] = _iso(latest["cutoff_on"])
+    train, reason = labelled_customers(cutoffs, features, labels, latest["cutoff_name"])
+    parameters["training_customers"] = len(train)
+    if reason is not None:
+        return parameters, reason
+    columns, _ = usable_features(train, WAREHOUSE_FEATURE_SETS["all sources"])
+    try:
+        model = ChurnModel().fit(train.loc[:, columns], train["is_churned"])
+        probabilities = model.predict_proba(train)
+    except (ValueError, RuntimeError) as error:  # cannot fit, did not converge
+        return parameters, f"fit failed: {error}"
+    if not np.all(np.isfinite(probabilities)):
+        return parameters, "the fitted model gives training customers no probability"
+    parameters["model"] = model.as_dict()
+    return parameters, None
+
+
+def kept_holdout(
+    parameters: Mapping[str, Any] | None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str | None, dict[str, Any]]:
+    """(metrics, calibration, reason, cut-offs) of the hold-out a kept fit
+    (`warehouse_fit`'s parameters) carries, as `warehouse_holdout_report` gave them;
+    cut-offs holds training_cutoff_on, holdout_cutoff_on and window_days."""
+    holdout = dict((parameters or {}).get("holdout") or {})
+    if not holdout:
+        return None, None, "no churn fit yet", {}
+    dates = {
+        key: holdout.get(key)
+        for key in ("training_cutoff_on", "holdout_cutoff_on", "window_days")
+    }
+    for key in ("training_cutoff_on", "holdout_cutoff_on"):
+        dates[key] = dt.date.fromisoformat(dates[key]) if dates[key] else None
+    if holdout.get("reason"):
+        return None, None, holdout["reason"], dates
+    return (
+        pd.DataFrame(holdout["metrics"]),
+        pd.DataFrame(holdout["calibration"]),
+        None,
+        dates,
+    )

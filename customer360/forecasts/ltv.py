@@ -622,3 +622,57 @@ def backtest(
         gamma_gamma=gamma_gamma,
         per_customer=per_customer,
     )
+
+
+# -- kept fits (customer360.forecasts.fit_store) ---------------------------------------
+
+# Below this many repeat buyers the four BG/NBD parameters are poorly identified
+# (the engine's own floor is 1 for BG/NBD and 2 for Gamma-Gamma); provisional, not
+# measured: the demo companies (400+ customers) have well over a hundred.
+MIN_REPEAT_BUYERS = 20
+
+
+def fit_parameters(summary: pd.DataFrame) -> tuple[dict | None, str | None]:
+    """(parameters, None) of BG/NBD + Gamma-Gamma fitted on a summary, as kept with
+    a fit, or (None, why) when the fit cannot run or fails its checks.
+
+    The checks: enough repeat buyers, both fits converge, and the fitted parameters
+    score every customer of the summary with finite, non-negative figures (a = 1 or
+    q <= 1 cannot).
+    """
+    repeat_buyers = int((summary["frequency"] > 0).sum())
+    if repeat_buyers < MIN_REPEAT_BUYERS:
+        return None, (
+            f"{repeat_buyers} repeat buyers, fewer than the {MIN_REPEAT_BUYERS} "
+            "the fit needs"
+        )
+    try:
+        bgnbd = fit_bgnbd(summary)
+        gamma_gamma = fit_gamma_gamma(summary)
+        scores = score_customers(summary, bgnbd, gamma_gamma)
+    except (ValueError, RuntimeError) as error:  # the engine's "cannot fit" errors
+        return None, f"fit failed: {error}"
+    figures = scores.drop(columns="customer_id").to_numpy(dtype=float)
+    if not np.all(np.isfinite(figures)) or np.any(figures < 0):
+        return None, "the fitted parameters score some customers with no usable value"
+    return {"bgnbd": asdict(bgnbd), "gamma_gamma": asdict(gamma_gamma)}, None
+
+
+def parameters_from(parameters: dict) -> tuple[BGNBDParams, GammaGammaParams]:
+    """The engine's parameters from a kept fit's `fit_parameters`."""
+    return (
+        BGNBDParams(**parameters["bgnbd"]),
+        GammaGammaParams(**parameters["gamma_gamma"]),
+    )
+
+
+def describe_parameters(parameters: dict) -> str:
+    """A kept fit's parameters in one line, for a reader of the scores."""
+    bgnbd, gamma_gamma = parameters_from(parameters)
+    return (
+        f"BG/NBD r={bgnbd.r:.4g} alpha={bgnbd.alpha:.4g} a={bgnbd.a:.4g} "
+        f"b={bgnbd.b:.4g} on {bgnbd.customers} customers; Gamma-Gamma p="
+        f"{gamma_gamma.p:.4g} q={gamma_gamma.q:.4g} v={gamma_gamma.v:.4g} on "
+        f"{gamma_gamma.customers} repeat buyers, frequency-spend correlation "
+        f"{gamma_gamma.frequency_monetary_correlation:.3f}"
+    )

@@ -39,6 +39,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "C360_SCHEDULE_TIMEZONE",
         "C360_ALERT_WEBHOOK_URL",
         "C360_DAGSTER_HOME",
+        "C360_FORECAST_REFIT_DAYS",
+        "C360_FORECAST_REFIT_GROWTH",
     ):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "c360.toml").write_text(
@@ -188,6 +190,32 @@ def test_the_schedule_is_03_00_in_almaty_unless_set_and_a_bad_one_is_named(
         load_settings(project)
 
 
+def test_forecasts_refit_weekly_or_on_a_tenth_more_customers_unless_set(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(project)
+    assert (settings.forecast_refit_days, settings.forecast_refit_growth) == (7, 0.1)
+    with (project / "c360.toml").open("a") as config:
+        config.write("[forecasts]\nrefit_days = 14\nrefit_growth = 0.25\n")
+    settings = load_settings(project)
+    assert (settings.forecast_refit_days, settings.forecast_refit_growth) == (14, 0.25)
+    # every dbt run that customer360 starts gets them as vars, a run by hand from
+    # the exported environment
+    assert json.loads(dbt_vars(settings))["forecast_refit_days"] == 14
+    assert dbt_environment(settings)["C360_FORECAST_REFIT_GROWTH"] == "0.25"
+    monkeypatch.setenv("C360_FORECAST_REFIT_DAYS", "3")
+    assert load_settings(project).forecast_refit_days == 3
+    for days in ("a week", "1.5", "-2"):
+        monkeypatch.setenv("C360_FORECAST_REFIT_DAYS", days)
+        with pytest.raises(SettingsError, match="C360_FORECAST_REFIT_DAYS.*whole"):
+            load_settings(project)
+    monkeypatch.delenv("C360_FORECAST_REFIT_DAYS")
+    for share in ("10%", "-0.1", "inf"):
+        monkeypatch.setenv("C360_FORECAST_REFIT_GROWTH", share)
+        with pytest.raises(SettingsError, match="C360_FORECAST_REFIT_GROWTH.*share"):
+            load_settings(project)
+
+
 def test_the_alert_webhook_comes_from_the_settings_and_is_never_shown(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
@@ -275,6 +303,8 @@ def test_an_in_process_dbt_run_gets_the_settings_and_leaves_the_environment(
     assert json.loads(dbt_vars(settings, identity_retrain=True)) == {
         "c360_branches": ["almaty", "astana"],
         "c360_onec_branches": {},
+        "forecast_refit_days": 7,
+        "forecast_refit_growth": 0.1,
         "identity_retrain": True,
     }
 

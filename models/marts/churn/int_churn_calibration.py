@@ -1,15 +1,17 @@
 """Calibration deciles of the churn model's time-based hold-out, per feature set.
 
-The same fits as int_churn_evaluation (the fit is deterministic): customers at the
-hold-out cut-off sorted by predicted probability and cut into ten groups of equal
-size, mean predicted against observed churn rate. No rows when the hold-out cannot
-be evaluated (int_churn_evaluation says why).
+Kept with the fit that scores (int_churn_fits), beside the metrics that
+int_churn_evaluation shows: customers at the hold-out cut-off sorted by predicted
+probability and cut into ten groups of equal size, mean predicted against observed
+churn rate. No rows when the hold-out could not be evaluated (int_churn_evaluation
+says why).
 """
 
 import pandas as pd
 import pyarrow as pa
 
-from customer360.forecasts.churn import warehouse_holdout_report
+from customer360.forecasts.churn import kept_holdout
+from customer360.forecasts.fit_store import choose_fit, latest_day
 
 SCHEMA = pa.schema(
     [
@@ -27,10 +29,10 @@ SCHEMA = pa.schema(
 def model(dbt, session):
     dbt.config(materialized="table")
     cutoffs = dbt.ref("int_churn_cutoffs").df()
-    features = dbt.ref("int_churn_features").df()
-    labels = dbt.ref("int_churn_labels").df()
+    fits = dbt.ref("int_churn_fits").arrow().read_all()
 
-    _, calibration, reason = warehouse_holdout_report(cutoffs, features, labels)
+    fit = choose_fit(fits, "churn", latest_day(cutoffs["observed_until"]))
+    _, calibration, reason, _ = kept_holdout(fit.parameters or fit.newest_parameters)
     if reason is not None:
         calibration = pd.DataFrame(columns=SCHEMA.names)
     return pa.Table.from_pandas(

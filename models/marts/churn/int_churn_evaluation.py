@@ -1,18 +1,18 @@
 """The churn model's time-based hold-out: all sources against 1C only, tidy metrics.
 
 Each feature set of WAREHOUSE_FEATURE_SETS is fitted on the features and labels at the
-training cut-off and scored on the hold-out cut-off (int_churn_cutoffs). When either
-cut-off cannot be used (history too short, too few labels), every feature set still
-gets its roc_auc and brier_score rows, with null values and the reason.
+training cut-off and scored on the hold-out cut-off (int_churn_cutoffs) when the churn
+model is fitted (int_churn_fits); this model shows the hold-out of the fit that
+scores. When either cut-off could not be used (history too short, too few labels),
+every feature set still gets its roc_auc and brier_score rows, with null values and
+the reason.
 """
 
 import pandas as pd
 import pyarrow as pa
 
-from customer360.forecasts.churn import (
-    WAREHOUSE_FEATURE_SETS,
-    warehouse_holdout_report,
-)
+from customer360.forecasts.churn import WAREHOUSE_FEATURE_SETS, kept_holdout
+from customer360.forecasts.fit_store import choose_fit, latest_day
 
 SCHEMA = pa.schema(
     [
@@ -29,18 +29,13 @@ SCHEMA = pa.schema(
 )
 
 
-def _cutoff_on(cutoffs, name):
-    found = cutoffs.loc[cutoffs["cutoff_name"] == name, "cutoff_on"]
-    return None if found.empty else found.iloc[0]
-
-
 def model(dbt, session):
     dbt.config(materialized="table")
     cutoffs = dbt.ref("int_churn_cutoffs").df()
-    features = dbt.ref("int_churn_features").df()
-    labels = dbt.ref("int_churn_labels").df()
+    fits = dbt.ref("int_churn_fits").arrow().read_all()
 
-    metrics, _, reason = warehouse_holdout_report(cutoffs, features, labels)
+    fit = choose_fit(fits, "churn", latest_day(cutoffs["observed_until"]))
+    metrics, _, reason, dates = kept_holdout(fit.parameters or fit.newest_parameters)
     if reason is None:
         metrics["evaluation_status"] = "evaluated"
         metrics["reason"] = None
@@ -59,11 +54,9 @@ def model(dbt, session):
                 for metric in ("roc_auc", "brier_score")
             ]
         )
-    metrics["training_cutoff_on"] = _cutoff_on(cutoffs, "training")
-    metrics["holdout_cutoff_on"] = _cutoff_on(cutoffs, "holdout")
-    metrics["window_days"] = (
-        int(cutoffs["window_days"].iloc[0]) if len(cutoffs) else None
-    )
+    metrics["training_cutoff_on"] = dates.get("training_cutoff_on")
+    metrics["holdout_cutoff_on"] = dates.get("holdout_cutoff_on")
+    metrics["window_days"] = dates.get("window_days")
     return pa.Table.from_pandas(
         metrics.loc[:, SCHEMA.names], schema=SCHEMA, preserve_index=False
     )

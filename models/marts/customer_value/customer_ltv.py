@@ -1,5 +1,7 @@
 """Per-customer lifetime value: the purchase history, and BG/NBD + Gamma-Gamma's
-predicted next 12 months (customer360.forecasts.ltv) fitted on all history."""
+predicted next 12 months (customer360.forecasts.ltv), scored with the fit kept in
+int_ltv_fits (refitted on all history weekly, or when the base grows: see
+customer360.forecasts.fit_store)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,10 @@ import pandas as pd
 import pyarrow as pa
 
 from customer360.forecasts import ltv
+from customer360.forecasts.fit_store import FitChoice, choose_fit, latest_day
 
 HORIZON_DAYS = 365
 CENT = Decimal("0.01")
-# Below this many repeat buyers the four BG/NBD parameters are poorly identified
-# (the engine's own floor is 1 for BG/NBD and 2 for Gamma-Gamma); provisional, not
-# measured: the demo companies (400+ customers) have well over a hundred.
-MIN_REPEAT_BUYERS = 20
 
 SCHEMA = pa.schema(
     [
@@ -59,36 +58,33 @@ def kzt_transactions(sales: pd.DataFrame) -> pd.DataFrame:
 
 
 def predict(
-    transactions: pd.DataFrame, as_of: dt.date
+    transactions: pd.DataFrame, as_of: dt.date, fit: FitChoice
 ) -> tuple[pd.DataFrame | None, str]:
-    """The engine's scores as of `as_of`, or None and why the fit could not run."""
+    """The scores as of `as_of` with the kept fit, or None and why there are none."""
+    if fit.parameters is None:
+        return None, fit.message or "no LTV fit"
     if transactions.empty:
-        return None, "no purchase to fit"
-    summary = ltv.summarise(transactions, as_of)
-    repeat_buyers = int((summary["frequency"] > 0).sum())
-    if repeat_buyers < MIN_REPEAT_BUYERS:
-        return None, (
-            f"{repeat_buyers} repeat buyers, fewer than the {MIN_REPEAT_BUYERS} "
-            "the fit needs"
-        )
+        return None, "no purchase to score"
     try:
-        bgnbd = ltv.fit_bgnbd(summary)
-        gamma_gamma = ltv.fit_gamma_gamma(summary)
+        bgnbd, gamma_gamma = ltv.parameters_from(fit.parameters)
+        summary = ltv.summarise(transactions, as_of)
         scores = ltv.score_customers(summary, bgnbd, gamma_gamma, HORIZON_DAYS)
-    except (ValueError, RuntimeError) as error:  # the engine's "cannot fit" errors
-        return None, f"fit failed: {error}"
+    except (ValueError, RuntimeError) as error:
+        return None, f"scoring failed: {error}"
     note = (
-        f"BG/NBD r={bgnbd.r:.4g} alpha={bgnbd.alpha:.4g} a={bgnbd.a:.4g} "
-        f"b={bgnbd.b:.4g} on {bgnbd.customers} customers; Gamma-Gamma p="
-        f"{gamma_gamma.p:.4g} q={gamma_gamma.q:.4g} v={gamma_gamma.v:.4g} on "
-        f"{gamma_gamma.customers} repeat buyers, frequency-spend correlation "
-        f"{gamma_gamma.frequency_monetary_correlation:.3f}"
+        f"{ltv.describe_parameters(fit.parameters)}; fitted"
+        f" {fit.fitted_at:%Y-%m-%d} (int_ltv_fits version {fit.version})"
     )
+    if fit.message:
+        note = f"{note}; {fit.message}"
     return scores, note
 
 
-def customer_ltv(history: pd.DataFrame, transactions: pd.DataFrame) -> pa.Table:
-    """History rows (int_customer_purchase_history) with the predictions joined on."""
+def customer_ltv(
+    history: pd.DataFrame, transactions: pd.DataFrame, fit: FitChoice
+) -> pa.Table:
+    """History rows (int_customer_purchase_history) with the predictions of the kept
+    fit (int_ltv_fits, chosen by `choose_fit`) joined on."""
     table = pd.DataFrame(
         {
             "customer_id": history["customer_id"],
@@ -106,7 +102,7 @@ def customer_ltv(history: pd.DataFrame, transactions: pd.DataFrame) -> pa.Table:
     if history.empty:
         scores, note = None, "no customer with a purchase"
     else:
-        scores, note = predict(transactions, history["as_of_date"].max())
+        scores, note = predict(transactions, history["as_of_date"].max(), fit)
     if scores is None:
         for column in PREDICTED:
             table[column] = None
@@ -156,4 +152,9 @@ def model(dbt, session):
         .project("customer_id, invoiced_on, net_amount_kzt")
         .df()
     )
-    return customer_ltv(history, kzt_transactions(sales))
+    fits = dbt.ref("int_ltv_fits").arrow().read_all()
+    fit = choose_fit(fits, "LTV", latest_day(history["as_of_date"]))
+    if fit.message:
+        # a fallback or a missing fit is news for whoever reads the build's output
+        print(f"customer_ltv: {fit.message}")
+    return customer_ltv(history, kzt_transactions(sales), fit)

@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from customer360.forecasts.ltv import BGNBDParams, GammaGammaParams
+from customer360.forecasts.fit_store import FitChoice, choose_fit, fit_row
+from customer360.forecasts.ltv import (
+    BGNBDParams,
+    GammaGammaParams,
+    fit_parameters,
+    summarise,
+)
 from customer360.forecasts.simulate import simulate_transactions
 from tests.landed_company import PROJECT_DIR, BuiltCompany
 
@@ -244,7 +250,9 @@ def test_backtest_model_publishes_the_engines_errors_when_it_fits(
 def test_ltv_model_predicts_every_customer_when_it_fits(simulated_sales):
     module = _load_model("customer_ltv")
     history = _history(simulated_sales, dt.date(2024, 12, 31))
-    table = module.customer_ltv(history, simulated_sales).to_pandas()
+    table = module.customer_ltv(
+        history, simulated_sales, _kept_fit(simulated_sales, dt.date(2024, 12, 31))
+    ).to_pandas()
     assert set(table["prediction_status"]) == {"fitted"}
     assert table["predicted_value_12m_kzt"].notna().all()
     assert table["probability_alive"].between(0, 1).all()
@@ -266,7 +274,9 @@ def test_ltv_models_build_with_null_predictions_and_the_reason_on_tiny_data():
         }
     )
     ltv_table = _load_model("customer_ltv").customer_ltv(
-        _history(sales, dt.date(2024, 6, 30)), sales
+        _history(sales, dt.date(2024, 6, 30)),
+        sales,
+        _kept_fit(sales, dt.date(2024, 6, 30)),
     )
     ltv_rows = ltv_table.to_pylist()
     assert len(ltv_rows) == 3
@@ -282,6 +292,22 @@ def test_ltv_models_build_with_null_predictions_and_the_reason_on_tiny_data():
         sales.iloc[0:0], None
     )
     assert empty.num_rows == 2
+
+
+def _kept_fit(sales: pd.DataFrame, as_of: dt.date) -> FitChoice:
+    """The fit int_ltv_fits would keep on these sales, as customer_ltv gets it."""
+    parameters, failed = fit_parameters(summarise(sales, as_of))
+    fits = fit_row(
+        None,
+        fitted_at=dt.datetime(2025, 1, 1),
+        trigger="no fit yet",
+        customers=sales["customer_id"].nunique(),
+        data_as_of=as_of,
+        parameters=parameters,
+        failed_checks=failed,
+        seconds=0.0,
+    )
+    return choose_fit(fits, "LTV", as_of)
 
 
 def _history(sales: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
