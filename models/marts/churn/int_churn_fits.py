@@ -9,6 +9,7 @@ int_churn_evaluation and int_churn_calibration read the kept fit.
 
 import time
 
+from customer360.dbt_stdout import report
 from customer360.forecasts.churn import warehouse_fit
 from customer360.forecasts.fit_store import (
     empty_fits,
@@ -50,11 +51,11 @@ def model(dbt, session):
     reason = refit_reason(previous, customers, as_of, fitted_at, policy)
     if reason is None:
         return empty_fits()
-    print(f"int_churn_fits: fitting the churn model ({reason})")
+    report("int_churn_fits", f"fitting the churn model ({reason})")
     labels = dbt.ref("int_churn_labels").df()
     parameters, failed = warehouse_fit(cutoffs, features, labels)
     if failed:
-        print(f"int_churn_fits: the fit was rejected: {failed}")
+        report("int_churn_fits", f"the fit was rejected: {failed}")
     return fit_row(
         previous,
         fitted_at=fitted_at,

@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 import pyarrow as pa
 
+from customer360.dbt_stdout import report
 from customer360.forecasts.churn import ChurnModel, risk_band
 from customer360.forecasts.fit_store import choose_fit, latest_day
 
@@ -37,7 +38,7 @@ def model(dbt, session):
     fit = choose_fit(fits, "churn", latest_day(cutoffs["observed_until"]))
     if fit.message:
         # a fallback or a missing fit is news for whoever reads the build's output
-        print(f"int_churn_scores: {fit.message}")
+        report("int_churn_scores", fit.message)
 
     scoring = features.loc[features["cutoff_name"] == "scoring"].reset_index(drop=True)
     scores = pd.DataFrame({"customer_id": scoring["customer_id"]})

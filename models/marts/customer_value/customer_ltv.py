@@ -11,6 +11,7 @@ from decimal import Decimal
 import pandas as pd
 import pyarrow as pa
 
+from customer360.dbt_stdout import report
 from customer360.forecasts import ltv
 from customer360.forecasts.fit_store import FitChoice, choose_fit, latest_day
 
@@ -156,5 +157,5 @@ def model(dbt, session):
     fit = choose_fit(fits, "LTV", latest_day(history["as_of_date"]))
     if fit.message:
         # a fallback or a missing fit is news for whoever reads the build's output
-        print(f"customer_ltv: {fit.message}")
+        report("customer_ltv", fit.message)
     return customer_ltv(history, kzt_transactions(sales), fit)

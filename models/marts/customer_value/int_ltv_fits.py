@@ -7,6 +7,7 @@ requested); otherwise it adds nothing and customer_ltv scores with the kept fit.
 
 import time
 
+from customer360.dbt_stdout import report
 from customer360.forecasts import ltv
 from customer360.forecasts.fit_store import (
     empty_fits,
@@ -47,7 +48,7 @@ def model(dbt, session):
     reason = refit_reason(previous, customers, as_of, fitted_at, policy)
     if reason is None:
         return empty_fits()
-    print(f"int_ltv_fits: fitting BG/NBD + Gamma-Gamma ({reason})")
+    report("int_ltv_fits", f"fitting BG/NBD + Gamma-Gamma ({reason})")
     sales = (
         dbt.ref("fct_sales")
         .filter("customer_id is not null and is_kzt")
@@ -64,7 +65,7 @@ def model(dbt, session):
         except ValueError as error:  # purchases that net to nothing by as_of
             failed = f"no summary to fit: {error}"
     if failed:
-        print(f"int_ltv_fits: the fit was rejected: {failed}")
+        report("int_ltv_fits", f"the fit was rejected: {failed}")
     return fit_row(
         previous,
         fitted_at=fitted_at,

@@ -91,7 +91,7 @@ class AfterBuild:
 
 
 def _build(company: LandedCompany, *extra: str) -> AfterBuild:
-    # the models report fallbacks and rejected fits with print, in this process
+    # the models report fallbacks and rejected fits on stdout, in this process
     printed = io.StringIO()
     with redirect_stdout(printed):
         result = company.dbt(["build", *FITS_SELECTION, *extra])
