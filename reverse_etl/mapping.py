@@ -35,7 +35,16 @@ FIELD_TYPES: dict[str, tuple[str, ...]] = {
     "boolean": ("BOOLEAN",),
     "datetime": ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DATE"),
 }
-_ENTRY_KEYS = {"column", "field", "type", "mode", "label", "empty_when"}
+_ENTRY_KEYS = {
+    "column",
+    "field",
+    "type",
+    "mode",
+    "label",
+    "empty_when",
+    "resend_when_changed_by",
+}
+NUMBER_TYPES = ("double", "integer")
 
 
 class MappingError(ValueError):
@@ -60,6 +69,9 @@ class FieldMapping:
     # fill_if_empty: the column holding the record's own value in the CRM
     empty_when: str | None
     where: str  # file:line, for messages
+    # a number the CRM is not sent again until it moved by more than this share of
+    # the value it confirmed (0.05: 5%); None sends every change
+    resend_when_changed_by: float | None = None
 
     @property
     def ours(self) -> bool:
@@ -171,6 +183,14 @@ def _entry(
             f"{where}: fill_if_empty needs empty_when: the column with the record's"
             " own value, so that the sync never writes over it"
         )
+    tolerance = _share(values.get("resend_when_changed_by"), where, problems)
+    if tolerance is not None and (
+        values["type"] not in NUMBER_TYPES or values["mode"] != "overwrite"
+    ):
+        problems.append(
+            f"{where}: resend_when_changed_by applies to the sync's own number"
+            " fields (type double or integer, mode overwrite)"
+        )
     return FieldMapping(
         entity_type=entity_type,
         column=values["column"],
@@ -180,7 +200,25 @@ def _entry(
         label=values.get("label") or values["field"],
         empty_when=values.get("empty_when"),
         where=where,
+        resend_when_changed_by=tolerance,
     )
+
+
+def _share(text: str | None, where: str, problems: list[str]) -> float | None:
+    """`0.05` or `5%` as 0.05; a problem named when it is not a share below 1."""
+    if text is None:
+        return None
+    try:
+        share = float(text[:-1]) / 100 if text.strip().endswith("%") else float(text)
+    except ValueError:
+        share = -1.0
+    if not 0 < share < 1:
+        problems.append(
+            f"{where}: resend_when_changed_by {text!r} is not a share between 0 and"
+            " 1 (0.05 or 5%)"
+        )
+        return None
+    return share
 
 
 def _at(path: Path, node: yaml.Node) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from reverse_etl.mapping import KEY_COLUMNS, SYNC_MART, SyncMapping
+from reverse_etl.mapping import KEY_COLUMNS, SYNC_MART, FieldMapping, SyncMapping
 from reverse_etl.state import MAX_ATTEMPTS, RecordState
 
 # a text longer than this is refused by the CRMs' string fields
@@ -39,6 +39,9 @@ class PlannedRecord:
 class SyncPlan:
     to_send: list[PlannedRecord] = field(default_factory=list)
     unchanged: int = 0
+    # of the unchanged: records whose only changes are numbers within their
+    # field's resend_when_changed_by
+    within_tolerance: int = 0
     given_up: int = 0
     # (target, entity_type, crm_id, reason)
     invalid: list[tuple[str, str, int, str]] = field(default_factory=list)
@@ -92,11 +95,44 @@ def plan_sync(
         known = state.get((target, entity_type, crm_id))
         if known is not None and known.confirmed_fingerprint == planned.fingerprint:
             plan.unchanged += 1
+        elif known is not None and _moved_within_tolerance(
+            mapping.for_entity(entity_type), planned.values, known
+        ):
+            # only numbers that drift a little every day (a forecast as days
+            # pass): the CRM keeps the confirmed value, which later drifts are
+            # measured from, so a slow drift is sent once it adds up
+            plan.unchanged += 1
+            plan.within_tolerance += 1
         elif planned.attempts_before >= MAX_ATTEMPTS:
             plan.given_up += 1
         else:
             plan.to_send.append(planned)
     return plan
+
+
+def _moved_within_tolerance(
+    fields: tuple[FieldMapping, ...],
+    values: Mapping[str, Any],
+    known: RecordState,
+) -> bool:
+    """Every value that differs from the confirmed one is a number of a field with
+    a tolerance, and moved by no more than it."""
+    confirmed = known.confirmed_values
+    if known.status != "confirmed" or confirmed is None:
+        return False
+    tolerance = {f.field: f.resend_when_changed_by for f in fields}
+    changed = [name for name, value in values.items() if confirmed.get(name) != value]
+    for name in changed:
+        share, old, new = tolerance.get(name), confirmed.get(name), values[name]
+        if share is None or not _number(old) or not _number(new):
+            return False
+        if abs(new - old) > share * abs(old):
+            return False
+    return bool(changed)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _planned(

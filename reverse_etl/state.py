@@ -66,6 +66,9 @@ create table if not exists {SCHEMA}.runs (
     seconds double,
     message varchar
 );
+-- the unchanged records whose only changes were numbers within their field's
+-- resend_when_changed_by (added after the table: warehouses that have it without)
+alter table {SCHEMA}.runs add column if not exists within_tolerance integer;
 create table if not exists {SCHEMA}.row_log (
     run_id varchar not null,
     destination varchar not null,
@@ -88,12 +91,15 @@ class RecordState:
     attempts: int
     attempted_fingerprint: str | None
     last_error: str | None = None
+    # the mapped values the CRM confirmed last, by field (JSON in the table)
+    confirmed_values: dict[str, Any] | None = None
 
 
 @dataclass
 class RunCounts:
     considered: int = 0
     unchanged: int = 0
+    within_tolerance: int = 0
     invalid: int = 0
     sent: int = 0
     confirmed: int = 0
@@ -116,13 +122,15 @@ def load_state(
 ) -> dict[tuple[str, str, int], RecordState]:
     rows = connection.execute(
         f"select target, entity_type, crm_id, confirmed_fingerprint, status, attempts,"
-        f" attempted_fingerprint, last_error from {SCHEMA}.record_state"
-        " where destination = ?",
+        f" attempted_fingerprint, last_error, confirmed_values"
+        f" from {SCHEMA}.record_state where destination = ?",
         [destination],
     ).fetchall()
     return {
-        (target, entity_type, crm_id): RecordState(*rest)
-        for target, entity_type, crm_id, *rest in rows
+        (target, entity_type, crm_id): RecordState(
+            *rest, confirmed_values=json.loads(values) if values else None
+        )
+        for target, entity_type, crm_id, *rest, values in rows
     }
 
 

@@ -74,7 +74,8 @@ class SyncReport:
         if self.dry_run:
             lines = [
                 f"Dry run of the {self.destination} sync: nothing was sent.",
-                f"  would update {c.sent:,}, unchanged {c.unchanged:,},"
+                f"  would update {c.sent:,}, unchanged {c.unchanged:,}"
+                f"{_drifted(c)},"
                 f" invalid {c.invalid:,}, given up {c.given_up:,}"
                 f" (of {c.considered:,} records)",
             ]
@@ -94,7 +95,8 @@ class SyncReport:
         else:
             lines = [
                 f"{self.destination} sync in {self.seconds:.0f} s:"
-                f" {c.considered:,} records considered, {c.unchanged:,} unchanged,"
+                f" {c.considered:,} records considered, {c.unchanged:,} unchanged"
+                f"{_drifted(c)},"
                 f" {c.sent:,} sent, {c.confirmed:,} confirmed, {c.rejected:,} rejected"
                 f" ({c.retried:,} of the sent were retries), {c.invalid:,} invalid,"
                 f" {c.given_up:,} given up, {c.not_sent:,} not sent;"
@@ -141,6 +143,7 @@ def run_sync(
             state = load_state(connection, destination.name)
             plan = plan_sync(connection, mapping, set(targets), state)
             counts.unchanged, counts.given_up = plan.unchanged, plan.given_up
+            counts.within_tolerance = plan.within_tolerance
             counts.invalid = len(plan.invalid)
             counts.considered = plan.considered
             report.invalid_sample = plan.invalid[:SAMPLE_SIZE]
@@ -281,6 +284,15 @@ def _differences(
         }
         sample.append((record.target, record.entity_type, record.crm_id, diff))
     return sample
+
+
+def _drifted(counts: RunCounts) -> str:
+    if not counts.within_tolerance:
+        return ""
+    return (
+        f" ({counts.within_tolerance:,} of them with numbers moved less than their"
+        " resend_when_changed_by)"
+    )
 
 
 def _show(value: Any) -> str:

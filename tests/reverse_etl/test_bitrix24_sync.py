@@ -91,6 +91,40 @@ def test_a_second_run_sends_nothing_and_a_change_sends_only_itself(
     assert world.portal.stats()["requests"] > requests_before
 
 
+def test_a_forecast_that_drifts_within_its_share_is_not_resent_until_it_adds_up(
+    world: SyncWorld,
+) -> None:
+    ids = add_contacts(world, 3)
+    rows = [contact_row(crm_id, ltv_12m_kzt=100_000.0) for crm_id in ids]
+    world.mart(rows)
+    _sync(world)
+
+    # a day passes: every forecast moves by 2%, under the shipped 5%
+    for row in rows:
+        row["ltv_12m_kzt"] = 98_000.0
+    world.mart(rows)
+    day = _sync(world)
+    assert (day.counts.sent, day.counts.unchanged) == (0, 3)
+    assert day.counts.within_tolerance == 3
+    assert "3 of them with numbers moved less than" in day.format()
+    assert float(world.record("contact", ids[0])["UF_CRM_C360_LTV"]) == 100_000.0
+
+    # measured from what the CRM confirmed, not from yesterday: 2% and 2% more is
+    # sent once it passes 5%; another field's change sends the record, LTV and all
+    rows[0]["ltv_12m_kzt"] = 94_000.0
+    rows[1]["rfm_segment"] = "At Risk"
+    world.mart(rows)
+    later = _sync(world)
+    assert (later.counts.sent, later.counts.within_tolerance) == (2, 1)
+    assert float(world.record("contact", ids[0])["UF_CRM_C360_LTV"]) == 94_000.0
+    assert float(world.record("contact", ids[1])["UF_CRM_C360_LTV"]) == 98_000.0
+    assert float(world.record("contact", ids[2])["UF_CRM_C360_LTV"]) == 100_000.0
+    [(within,)] = world.state(
+        "select within_tolerance from crm_sync.runs order by started_at desc limit 1"
+    )
+    assert within == 1
+
+
 def test_a_dry_run_says_what_would_change_and_sends_nothing(world: SyncWorld) -> None:
     ids = add_contacts(world, 3)
     rows = [contact_row(crm_id, n) for n, crm_id in enumerate(ids)]

@@ -70,6 +70,15 @@ def test_the_shipped_mapping_loads_for_amocrm_with_fields_named_by_code() -> Non
         "PHONE",
         "EMAIL",
     }
+    # the forecast that moves every day is resent once it moved by 5%; nothing else
+    assert {
+        (m.entity_type, m.field, m.resend_when_changed_by)
+        for m in mapping.fields
+        if m.resend_when_changed_by is not None
+    } == {
+        ("contact", "C360_LTV", 0.05),
+        ("company", "C360_LTV", 0.05),
+    }
     assert {m.field for m in mapping.fields if m.mode == "fill_if_empty"} == {
         "PHONE",
         "EMAIL",
@@ -82,6 +91,22 @@ def test_the_shipped_mapping_loads_for_bitrix24() -> None:
     assert {m.field for m in mapping.fields if m.mode == "fill_if_empty"} == {
         "PHONE",
         "EMAIL",
+    }
+    assert {
+        (m.entity_type, m.field, m.resend_when_changed_by)
+        for m in mapping.fields
+        if m.resend_when_changed_by is not None
+    } == {
+        ("contact", "UF_CRM_C360_LTV", 0.05),
+        ("company", "UF_CRM_C360_LTV", 0.05),
+    }
+    assert {
+        (m.entity_type, m.field, m.resend_when_changed_by)
+        for m in mapping.fields
+        if m.resend_when_changed_by is not None
+    } == {
+        ("contact", "UF_CRM_C360_LTV", 0.05),
+        ("company", "UF_CRM_C360_LTV", 0.05),
     }
 
 
@@ -110,6 +135,18 @@ def test_the_shipped_mapping_loads_for_bitrix24() -> None:
             "    - {column: c360_id, field: UF_CRM_C360_ID, type: string,"
             " mode: overwrite}\n",
             "mapping.yml:6: UF_CRM_C360_ID is mapped twice (also mapping.yml:3)",
+        ),
+        (
+            "    - {column: ltv_12m_kzt, field: UF_CRM_C360_LTV2, type: double,"
+            " mode: overwrite, resend_when_changed_by: 150%}\n",
+            "mapping.yml:6: resend_when_changed_by '150%' is not a share between 0"
+            " and 1",
+        ),
+        (
+            "    - {column: c360_id, field: UF_CRM_C360_ID2, type: string,"
+            " mode: overwrite, resend_when_changed_by: 0.05}\n",
+            "mapping.yml:6: resend_when_changed_by applies to the sync's own number"
+            " fields",
         ),
     ],
 )
