@@ -6,8 +6,10 @@ import json
 import sys
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
+import duckdb
 from dagster import (
     AssetCheckSeverity,
     AssetKey,
@@ -17,8 +19,10 @@ from dagster import (
     Definitions,
 )
 
+from customer360.identity.build_tallies import IdentityTally, identity_tallies, utc_now
 from customer360.settings import Settings
 from customer360.warehouse_lock import warehouse_in_use
+from customer360.warehouse_readers import open_for_reading
 from orchestration.alerts.failures import FAILURES_TABLE
 from orchestration.jobs import MAIN_JOB_NAME
 from orchestration.progress import RunView, StepPlan, unwatch, watch
@@ -51,6 +55,11 @@ class RunOutcome:
     # went on (docs/data_quality.md)
     check_warnings: list[tuple[str, str]] = field(default_factory=list)
     checks_passed: int = 0
+    # what this run's identity build did per entity type (build_tallies), when it
+    # built identity
+    identity: list[IdentityTally] = field(default_factory=list)
+    # the customers marts.customer_360 holds after this run, when it built it
+    customers: int | None = None
 
     @property
     def published(self) -> AssetOutcome | None:
@@ -114,6 +123,18 @@ class RunOutcome:
                 + ", ".join(f"{layer} {n}" for layer, n in sorted(layers.items()))
                 + "), each with its tests"
             )
+        if changed := _changed_line(landed):
+            lines.append(f"Changed since the last run: {changed}")
+        if self.identity:
+            lines.append(
+                "Identity: " + "; ".join(tally.format() for tally in self.identity)
+            )
+        if self.customers is not None:
+            # the marts are tables, rebuilt whole: said as it is, not as a delta
+            lines.append(
+                f"Customers recomputed: {self.customers:,} of {self.customers:,}"
+                " (the marts rebuild every customer)"
+            )
         if (synced := self.synced) is not None:
             lines.append(f"CRM sync: {_sync_line(synced.metadata)}")
         if (published := self.published) is not None:
@@ -176,6 +197,34 @@ def dbt_problems(run_results: Path) -> list[tuple[str, str, str]]:
         message = message.split(" LINE ", 1)[0]
         problems.append((status, name, message[:300]))
     return problems
+
+
+# what one landed row of a source is, in its users' words
+SOURCE_UNITS = {
+    "crm": "records",
+    "onec": "rows",
+    "telephony": "calls",
+    "support": "tickets",
+}
+
+
+def _changed_line(landed: list[AssetOutcome]) -> str:
+    """`crm 93 records, onec 1,607 rows, ...`: the rows each source landed (new or
+    changed since its last landing), from the landing tallies; '' when none says."""
+    per_source: dict[str, int] = {}
+    for asset in landed:
+        rows = asset.metadata.get("rows_landed")
+        rows = getattr(rows, "value", rows)
+        if not isinstance(rows, int) or _text(asset.metadata.get("status")) == "absent":
+            continue
+        source = asset.key.split("/")[0].removeprefix("raw_")
+        per_source[source] = per_source.get(source, 0) + rows
+    sources = [s for s in SOURCE_UNITS if s in per_source]
+    sources += sorted(set(per_source) - set(SOURCE_UNITS))
+    return ", ".join(
+        f"{source} {per_source[source]:,} {SOURCE_UNITS.get(source, 'rows')}"
+        for source in sources
+    )
 
 
 def _sync_line(metadata: dict[str, object]) -> str:
@@ -242,6 +291,7 @@ def run_main_job(
         else None
     )
     run_id = run_id or new_run_id()
+    started = utc_now()
     if view is None:
         view = RunView(sys.stdout)
     if not view.plans:
@@ -277,9 +327,32 @@ def run_main_job(
             else (step, message)
             for step, message in outcome.failures
         ]
-    if not outcome.success:
+    if outcome.success:
+        _read_build_tallies(settings, outcome, started)
+    else:
         _report_failures(settings, outcome)
     return outcome
+
+
+CUSTOMERS_KEY = "marts/customer_360"
+
+
+def _read_build_tallies(
+    settings: Settings, outcome: RunOutcome, started: datetime
+) -> None:
+    """What the identity build and the marts did in this run, from the tables
+    they keep in the warehouse; nothing when the run built neither."""
+    built = {asset.key for asset in outcome.assets}
+    try:
+        with open_for_reading(settings.warehouse_path) as warehouse:
+            outcome.identity = identity_tallies(warehouse, started)
+            if CUSTOMERS_KEY in built:
+                (outcome.customers,) = warehouse.execute(
+                    "select count(*) from marts.customer_360"
+                ).fetchone()
+    except duckdb.Error:
+        # the run succeeded; a summary line it cannot read is left out
+        return
 
 
 def _report_failures(settings: Settings, outcome: RunOutcome) -> None:

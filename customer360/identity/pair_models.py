@@ -7,6 +7,7 @@ every pair. Any other build rescores only the records whose match-table row chan
 are gone, and appends what it scored. Beside the pairs, `<model>__scored_records`
 keeps each record's content hash as last scored; it is named here, not a dbt model,
 because the pair model must read it before writing it (a ref would be a cycle).
+Each build also appends what it scored to `<model>__scorings` (build_tallies).
 """
 
 from __future__ import annotations
@@ -17,28 +18,13 @@ from typing import Any
 import pyarrow as pa
 
 from customer360.dbt_stdout import say
+from customer360.identity.build_tallies import append_scoring, relation, table_exists
 from customer360.identity.features import EntityType
 from customer360.identity.model_store import ModelChoice
 from customer360.identity.resolve import PreviousScoring, score_pairs
 from customer360.identity.stable_ids import drop_leftover_temp_tables
 
 STATE_SUFFIX = "__scored_records"
-
-
-def _relation(this: Any, identifier: str) -> str:
-    return f'"{this.database}"."{this.schema}"."{identifier}"'
-
-
-def _exists(session: Any, this: Any, identifier: str) -> bool:
-    # duckdb's execute() would leave a pending result on dbt's cursor: sql() and
-    # fetch it all
-    return bool(
-        session.sql(
-            "select count(*) from information_schema.tables"
-            f" where table_catalog = '{this.database}'"
-            f" and table_schema = '{this.schema}' and table_name = '{identifier}'"
-        ).fetchall()[0][0]
-    )
 
 
 def model_version_of(choice: ModelChoice, entity_type: EntityType) -> str:
@@ -73,7 +59,7 @@ def _previous_scoring(
                 session.sql(f"alter table {dbt.this} add column {name} {sql_type}")
         return None, "the kept pairs predate incremental scoring"
     state = dbt.this.identifier + STATE_SUFFIX
-    if not _exists(session, dbt.this, state):
+    if not table_exists(session, dbt.this, state):
         return None, f"no {state} kept"
     kept = session.sql(
         f"select distinct model_version, scored_prior from {dbt.this}"
@@ -84,9 +70,7 @@ def _previous_scoring(
         versions = ", ".join(sorted({str(row[0]) for row in kept}))
         return None, f"the model changed ({versions} -> {model_version})"
     hashes = (
-        session.sql(
-            f"select record_key, content_hash from {_relation(dbt.this, state)}"
-        )
+        session.sql(f"select record_key, content_hash from {relation(dbt.this, state)}")
         .arrow()
         .read_all()
     )
@@ -117,7 +101,7 @@ def match_pairs_in_model(
     )
     seconds = time.monotonic() - started
 
-    state = _relation(dbt.this, dbt.this.identifier + STATE_SUFFIX)
+    state = relation(dbt.this, dbt.this.identifier + STATE_SUFFIX)
     session.register("c360_record_hashes", scoring.record_hashes)
     session.sql(f"create or replace table {state} as select * from c360_record_hashes")
     session.unregister("c360_record_hashes")
@@ -137,6 +121,7 @@ def match_pairs_in_model(
             )
             session.unregister("c360_rescored")
 
+    gone_records = len(scoring.rescored_keys) - scoring.changed_records
     if previous is None:
         log(
             f"identity: {entity_type}: scored all {scoring.records} records"
@@ -147,10 +132,21 @@ def match_pairs_in_model(
         log(
             f"identity: {entity_type}: {scoring.changed_records} of"
             f" {scoring.records} records new or changed,"
-            f" {len(scoring.rescored_keys) - scoring.changed_records} gone:"
+            f" {gone_records} gone:"
             f" {scoring.pairs.num_rows} pairs rescored with the prior"
             f" {scoring.prior:.3g} of the last full scoring, {seconds:.1f} s"
         )
+    append_scoring(
+        session,
+        dbt.this,
+        entity_type=entity_type,
+        records=scoring.records,
+        changed_records=scoring.changed_records,
+        gone_records=0 if previous is None else gone_records,
+        pairs_scored=scoring.pairs.num_rows,
+        full_reason=why_full,
+        seconds=seconds,
+    )
     if scoring.pairs.num_rows == 0 and dbt.is_incremental:
         # nothing to append; an empty relation keeps the table's own columns
         return session.sql(f"select * from {dbt.this} limit 0")

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import MetadataValue
 
 from c360.main import main
 from c360.run import not_published_line
+from customer360.identity.build_tallies import IdentityTally
 from customer360.settings import CrmPortal, Settings, load_settings
 from demo.generator import generate
 from demo.standins.bitrix24 import RateLimit, start_standin
 from orchestration.definitions import build_definitions
 from orchestration.jobs import MAIN_JOB_NAME
-from orchestration.run import run_main_job
+from orchestration.run import AssetOutcome, RunOutcome, run_main_job
 from orchestration.transform.assets import KEEP_RUN_TARGETS, RUN_TARGETS
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -158,6 +160,64 @@ def test_definitions_load_where_no_crm_token_is_set(tmp_path: Path) -> None:
         for key in definitions.resolve_asset_graph().get_all_asset_keys()
     }
     assert {("raw_crm", table) for table in LANDED_TABLES["raw_crm"]} <= keys
+
+
+def _landed(key: str, rows: int, status: str = "landed") -> AssetOutcome:
+    return AssetOutcome(
+        key,
+        {
+            "rows_landed": MetadataValue.int(rows),
+            "status": MetadataValue.text(status),
+        },
+    )
+
+
+def test_the_summary_says_what_changed_and_what_identity_and_the_marts_redid() -> None:
+    outcome = RunOutcome(
+        success=True,
+        assets=[
+            _landed("raw_crm/contacts", 90),
+            _landed("raw_crm/companies", 3),
+            _landed("raw_onec/invoices", 1_600),
+            _landed("raw_onec/payments", 7),
+            _landed("raw_support/tickets", 40),
+            _landed("raw_telephony/calls", 312),
+            # a system the company does not have says nothing here
+            _landed("raw_amocrm/leads", 0, status="absent"),
+        ],
+        identity=[
+            IdentityTally("persons", 10_000, 93, 1, 105, "", 9_000, 41),
+            IdentityTally(
+                "organisations", 2_000, 2_000, 0, 1_500, "first build or --full-refresh"
+            ),
+        ],
+        customers=10_000,
+    )
+
+    lines = outcome.format().splitlines()
+
+    assert (
+        "Changed since the last run: crm 93 records, onec 1,607 rows,"
+        " telephony 312 calls, support 40 tickets"
+    ) in lines
+    assert (
+        "Identity: persons 93 of 10,000 records new or changed, 1 gone,"
+        " 105 pairs scored, 41 clusters touched; organisations all 2,000 records"
+        " scored (first build or --full-refresh), 1,500 pairs scored"
+    ) in lines
+    assert (
+        "Customers recomputed: 10,000 of 10,000 (the marts rebuild every customer)"
+        in lines
+    )
+
+
+def test_a_summary_without_identity_or_marts_leaves_their_lines_out() -> None:
+    summary = RunOutcome(
+        success=True, assets=[_landed("raw_onec/invoices", 5)]
+    ).format()
+    assert "Changed since the last run: onec 5 rows" in summary
+    assert "Identity:" not in summary
+    assert "Customers recomputed" not in summary
 
 
 # a BI tool: holds the published copy open, and opens it afresh again and again,

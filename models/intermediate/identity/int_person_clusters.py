@@ -3,8 +3,11 @@
 Every person record except calls and tickets, exactly once. A reviewer's 'same' joins
 a pair, a 'not_same' removes its link and cuts the cluster apart if the two records
 still meet through other links (customer360.identity.resolve.clusters_with_decisions).
+How many clusters this build changed goes to `int_person_clusters__changes`
+(build_tallies).
 """
 
+from customer360.identity.build_tallies import record_cluster_changes
 from customer360.identity.features import EVENT_SOURCE_SYSTEMS
 from customer360.identity.resolve import clusters_with_decisions
 
@@ -26,4 +29,7 @@ def model(dbt, session):
         .arrow()
         .read_all()
     )
-    return clusters_with_decisions(record_keys, pairs, decisions)
+    clusters = clusters_with_decisions(record_keys, pairs, decisions)
+    # before dbt replaces the table: the build before's clusters are still in it
+    record_cluster_changes(session, dbt.this, clusters)
+    return clusters
