@@ -259,6 +259,7 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
             "select count(*) from marts.customer_360"
         ).fetchone()
     assert customers > 0
+    _assert_the_first_run_said_it_scored_everything(printed, customers)
 
     # a BI tool reads the published copy across the whole second run: it blocks
     # nothing, and is never refused nor shown a half-built warehouse
@@ -312,6 +313,32 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
     # (what the fills taught the build, a phone now shared, may change a few
     # records' values once: sent in this run, and then no more)
     assert synced["bitrix24_considered"] > 0
+    # what the sync wrote back came back as changed CRM records: the identity
+    # build rescored those, not the company
+    summary = outcome.format()
+    crm_changed = sum(
+        getattr(asset.metadata["rows_landed"], "value", 0)
+        for asset in landed
+        if asset.key.startswith("raw_crm/")
+    )
+    assert (
+        f"Changed since the last run: crm {crm_changed:,} records, onec 0 rows,"
+        " telephony 0 calls, support 0 tickets"
+    ) in summary.splitlines(), summary
+    # the phones and e-mails filled in change enough records that the matching
+    # model may be trained again, and a new model scores every pair; otherwise
+    # only the changed records are rescored
+    persons = re.search(
+        r"^Identity: persons (?:([\d,]+) of ([\d,]+) records new or changed"
+        r"|all [\d,]+ records scored \(the model changed)",
+        summary,
+        re.M,
+    )
+    assert persons, summary
+    if persons[1] is not None:
+        changed, records = (int(n.replace(",", "")) for n in persons.groups())
+        assert changed < records / 10, summary
+    assert f"Customers recomputed: {customers:,} of {customers:,}" in summary
 
     # and the run after lands nothing at all: the sync's writes do not come back
     third = run_main_job(settings)
@@ -321,6 +348,46 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
             landed_again = getattr(asset.metadata["rows_landed"], "value", None)
             assert landed_again == 0, f"{asset.key} landed {landed_again} again"
     assert getattr(third.synced.metadata["bitrix24_sent"], "value", None) == 0
+    # and says so: nothing changed, nothing rescored, no cluster touched
+    summary = third.format()
+    assert (
+        "Changed since the last run: crm 0 records, onec 0 rows, telephony 0 calls,"
+        " support 0 tickets"
+    ) in summary.splitlines(), summary
+    assert re.search(
+        r"^Identity: persons 0 of [\d,]+ records new or changed, 0 pairs scored,"
+        r" 0 clusters touched; organisations 0 of [\d,]+ records new or changed,"
+        r" 0 pairs scored, 0 clusters touched$",
+        summary,
+        re.M,
+    ), summary
+
+
+def _assert_the_first_run_said_it_scored_everything(
+    printed: str, customers: int
+) -> None:
+    changed = re.search(
+        r"^Changed since the last run: crm ([\d,]+) records, onec ([\d,]+) rows,"
+        r" telephony ([\d,]+) calls, support ([\d,]+) tickets$",
+        printed,
+        re.M,
+    )
+    assert changed and all(n != "0" for n in changed.groups()), printed
+    identity = re.search(
+        r"^Identity: persons all ([\d,]+) records scored \(first build or"
+        r" --full-refresh\), [\d,]+ pairs scored, ([\d,]+) clusters touched;"
+        r" organisations all [\d,]+ records scored",
+        printed,
+        re.M,
+    )
+    assert identity, printed
+    records, clusters = (int(n.replace(",", "")) for n in identity.groups())
+    # every cluster of a first build is new, and there are fewer than records
+    assert 0 < clusters < records, printed
+    assert (
+        f"Customers recomputed: {customers:,} of {customers:,}"
+        " (the marts rebuild every customer)"
+    ) in printed
 
 
 def _assert_a_line_per_step_and_dbt_in_its_log(printed: str) -> None:

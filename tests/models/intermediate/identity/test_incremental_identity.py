@@ -111,15 +111,99 @@ def _pairs(warehouse: LandedCompany, entity: str) -> dict[tuple[str, str], str]:
     }
 
 
+def _scored_hashes(warehouse: LandedCompany, entity: str) -> dict[str, str]:
+    return dict(
+        warehouse.query(
+            "select record_key, content_hash"
+            f" from intermediate.int_{entity}_match_pairs__scored_records"
+        )
+    )
+
+
+def _last_scoring(warehouse: LandedCompany, entity: str) -> dict[str, object]:
+    [row] = warehouse.query(
+        "select records, changed_records, gone_records, pairs_scored, full_scoring,"
+        f" full_reason from intermediate.int_{entity}_match_pairs__scorings"
+        " order by scored_at desc limit 1"
+    )
+    names = ("records", "changed", "gone", "pairs", "full", "reason")
+    return dict(zip(names, row, strict=True))
+
+
+def _last_changes(warehouse: LandedCompany, entity: str) -> tuple[int, int, int]:
+    [row] = warehouse.query(
+        "select clusters, clusters_touched, records_in_touched_clusters"
+        f" from intermediate.int_{entity}_clusters__changes"
+        " order by built_at desc limit 1"
+    )
+    return row
+
+
+def _assert_the_build_kept_what_it_did(
+    warehouse: LandedCompany,
+    entity: str,
+    hashes_before: dict[str, str],
+    clusters_before: set[frozenset[str]],
+    full: bool,
+) -> None:
+    """The rows the build appended to the side tables (build_tallies) say what it
+    did, measured here from the tables themselves."""
+    hashes = _scored_hashes(warehouse, entity)
+    changed = {key for key, value in hashes.items() if hashes_before.get(key) != value}
+    gone = set(hashes_before) - set(hashes)
+    pairs = _pairs(warehouse, entity)
+    scoring = _last_scoring(warehouse, entity)
+    if full:
+        assert scoring == {
+            "records": len(hashes),
+            "changed": len(hashes),
+            "gone": 0,
+            "pairs": len(pairs),
+            "full": True,
+            "reason": "first build or --full-refresh",
+        }
+    else:
+        # the pairs appended are those of the changed and gone records: every kept
+        # pair of theirs was deleted first
+        appended = [pair for pair in pairs if set(pair) & (changed | gone)]
+        assert scoring == {
+            "records": len(hashes),
+            "changed": len(changed),
+            "gone": len(gone),
+            "pairs": len(appended),
+            "full": False,
+            "reason": "",
+        }
+    clusters = _clusters(warehouse, entity)
+    touched = clusters - clusters_before
+    assert _last_changes(warehouse, entity) == (
+        len(clusters),
+        len(touched),
+        sum(len(cluster) for cluster in touched),
+    )
+
+
 def test_incremental_days_give_the_clusters_and_ids_of_full_runs(
     built_company: BuiltCompany, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     incremental = built_company.copy_to(tmp_path / "incremental")
     full = built_company.copy_to(tmp_path / "full")
+    for entity in ("person", "organisation"):
+        # the first build touched every cluster
+        [(clusters, touched)] = incremental.query(
+            "select clusters, clusters_touched"
+            f" from intermediate.int_{entity}_clusters__changes"
+        )
+        assert touched == clusters == len(_clusters(incremental, entity)) > 0
 
     for day, statements in enumerate(DAYS, start=1):
         _apply(incremental, statements)
         _apply(full, statements)
+        before = {
+            (copy, entity): (_scored_hashes(copy, entity), _clusters(copy, entity))
+            for copy in (incremental, full)
+            for entity in ("person", "organisation")
+        }
         assert build_failures(incremental.dbt(RUN_IDENTITY)) == [], f"day {day}"
         output = capsys.readouterr().out
         assert build_failures(full.dbt([*RUN_IDENTITY, "--full-refresh"])) == []
@@ -136,6 +220,16 @@ def test_incremental_days_give_the_clusters_and_ids_of_full_runs(
         # the day's handful of contacts (and the people of a renamed company), not
         # the company
         assert 0 < rescored < records / 20, output
+        for (copy, entity), (hashes, clusters) in before.items():
+            _assert_the_build_kept_what_it_did(
+                copy, entity, hashes, clusters, full=copy is full
+            )
+        # the day's people are re-clustered, not the company; on day 1 the contact
+        # typed again joins its customer's cluster (day 2's changes only remove a
+        # singleton and leave the clusters as they were)
+        _, touched, _ = _last_changes(incremental, "person")
+        assert touched < len(_clusters(incremental, "person")) / 20
+        assert touched > 0 or day == 2
 
         for entity in ("person", "organisation"):
             assert _clusters(incremental, entity) == _clusters(full, entity), (
@@ -166,4 +260,12 @@ def test_a_day_without_changes_scores_nothing(
     output = capsys.readouterr().out
     assert "identity: persons: 0 of" in output, output
     assert "0 pairs rescored" in output, output
+    assert _last_scoring(warehouse, "person") == {
+        "records": len(_scored_hashes(warehouse, "person")),
+        "changed": 0,
+        "gone": 0,
+        "pairs": 0,
+        "full": False,
+        "reason": "",
+    }
     assert _pairs(warehouse, "person") == before
