@@ -62,6 +62,23 @@ def _is_alive(pid: int) -> bool:
     return state.split()[1] not in ("Z", "X")
 
 
+def _open_within(warehouse: Path, seconds: float) -> None:
+    """Open the warehouse once the killed build's lock is gone.
+
+    A killed process's leader thread shows as a zombie while its other threads are
+    still exiting, and the file lock goes with the last of them: a moment later.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            duckdb.connect(str(warehouse)).close()
+            return
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def _dbt_build_holding(run: subprocess.Popen, warehouse: Path, timeout: float) -> int:
     """The PID of the run's `dbt build` once it has the warehouse open."""
     deadline = time.monotonic() + timeout
@@ -129,7 +146,7 @@ def test_a_killed_run_takes_its_dbt_build_with_it_and_frees_the_warehouse(
                 time.sleep(0.05)
             assert not _is_alive(dbt_pid), "dbt build outlived the killed run"
             # and the next run can have the warehouse
-            duckdb.connect(str(warehouse)).close()
+            _open_within(warehouse, seconds=10)
         finally:
             if run.poll() is None:
                 run.kill()
