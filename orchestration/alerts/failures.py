@@ -100,10 +100,13 @@ def record_failures(
     warehouse_path: Path,
     failures: Sequence[RunFailure],
     log: Callable[[str], None],
-    wait_seconds: float = RECORD_WAIT_SECONDS,
+    wait_seconds: float | None = None,
 ) -> bool:
     """Append the failures to ops.run_failures; False (and a log line) when the
-    warehouse stayed held by another process for `wait_seconds`."""
+    warehouse stayed held by another process for `wait_seconds` (by default
+    RECORD_WAIT_SECONDS)."""
+    if wait_seconds is None:
+        wait_seconds = RECORD_WAIT_SECONDS
     deadline = time.monotonic() + wait_seconds
     pause = 0.5
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
