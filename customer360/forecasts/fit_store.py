@@ -81,6 +81,14 @@ class RefitPolicy:
             )
 
 
+def kept_fits(dbt: Any, session: Any) -> pa.Table | None:
+    """The fits a fits model kept in its own table (None on its first build), read
+    inside its dbt build."""
+    if not dbt.is_incremental:
+        return None
+    return session.sql(f"select * from {dbt.this}").arrow().read_all()
+
+
 def policy_from_config(config: Mapping[str, Any]) -> RefitPolicy:
     """The policy a dbt Python model's config holds: its refit_days, refit_growth
     and refit_requested, set from vars in the model's yml (as text)."""

@@ -3,9 +3,10 @@
 Every build of a pair model appends a row to `<model>__scorings` (records, how many
 were new, changed or gone, pairs scored, full or incremental and why), and every
 build of a cluster model a row to `<model>__changes` (clusters, how many are not a
-cluster of the build before). Like `<model>__scored_records`, they are tables the
-models write beside themselves, not dbt models: a model cannot ref what it writes,
-and no rebuild, not even --full-refresh, drops them.
+cluster of the build before, how many of the build before lost all their records).
+Like `<model>__scored_records`, they are tables the models write beside themselves,
+not dbt models: a model cannot ref what it writes, and no rebuild, not even
+--full-refresh, drops them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ SCORINGS_COLUMNS = (
 )
 CHANGES_COLUMNS = (
     "built_at timestamp, clusters bigint, clusters_touched bigint,"
-    " records_in_touched_clusters bigint"
+    " records_in_touched_clusters bigint, clusters_gone bigint"
 )
 
 
@@ -62,6 +63,9 @@ def table_exists(session: Any, this: Any, identifier: str) -> bool:
 def _append(session: Any, this: Any, suffix: str, columns: str, row: pa.Table) -> None:
     table = relation(this, this.identifier + suffix)
     session.sql(f"create table if not exists {table} ({columns})")
+    # a table kept from an older version gains the columns added since
+    for column in columns.split(","):
+        session.sql(f"alter table {table} add column if not exists {column.strip()}")
     session.register("c360_build_tally", row)
     session.sql(f"insert into {table} by name select * from c360_build_tally")
     session.unregister("c360_build_tally")
@@ -100,17 +104,30 @@ def append_scoring(
 def record_cluster_changes(session: Any, this: Any, clusters: pa.Table) -> None:
     """One row in `<cluster model>__changes`: how many of this build's clusters
     (record_key, cluster_id) are not, member for member, a cluster of the table
-    still in place from the build before (all of them on a first build)."""
+    still in place from the build before (all of them on a first build), and how
+    many clusters of the build before have none of their records left (a lone
+    record deleted at its source: nothing new is built for it)."""
     session.register("c360_clusters_now", clusters.select(["record_key", "cluster_id"]))
     members = (
         "select md5(string_agg(record_key, '|' order by record_key)) as members,"
         " count(*) as size from {} group by cluster_id"
     )
-    before = (
-        members.format(relation(this, this.identifier))
-        if table_exists(session, this, this.identifier)
-        else "select null::varchar as members, 0 as size where false"
-    )
+    if table_exists(session, this, this.identifier):
+        previous = relation(this, this.identifier)
+        before = members.format(previous)
+        [(gone,)] = session.sql(
+            f"""
+            select count(*) from (
+                select cluster_id from {previous}
+                group by cluster_id
+                having bool_and(record_key not in
+                    (select record_key from c360_clusters_now))
+            )
+            """
+        ).fetchall()
+    else:
+        before = "select null::varchar as members, 0 as size where false"
+        gone = 0
     [(count, touched, records)] = session.sql(
         f"""
         with now as ({members.format("c360_clusters_now")}),
@@ -130,6 +147,7 @@ def record_cluster_changes(session: Any, this: Any, clusters: pa.Table) -> None:
             "clusters": pa.array([count], pa.int64()),
             "clusters_touched": pa.array([touched], pa.int64()),
             "records_in_touched_clusters": pa.array([records], pa.int64()),
+            "clusters_gone": pa.array([gone], pa.int64()),
         }
     )
     _append(session, this, CHANGES_SUFFIX, CHANGES_COLUMNS, row)
@@ -148,6 +166,7 @@ class IdentityTally:
     full_reason: str
     clusters: int | None = None
     clusters_touched: int | None = None
+    clusters_gone: int | None = None
 
     def format(self) -> str:
         if self.full_reason:
@@ -161,6 +180,8 @@ class IdentityTally:
         text = f"{self.entity_type} {scored}, {self.pairs_scored:,} pairs scored"
         if self.clusters_touched is not None:
             text += f", {self.clusters_touched:,} clusters touched"
+        if self.clusters_gone:
+            text += f", {self.clusters_gone:,} gone with all their records"
         return text
 
 
@@ -186,13 +207,13 @@ def identity_tallies(
         changes = _find(connection, clusters_model + CHANGES_SUFFIX)
         clustered = (
             connection.execute(
-                f"select clusters, clusters_touched from {changes}"
+                f"select clusters, clusters_touched, clusters_gone from {changes}"
                 " where built_at >= ? order by built_at desc limit 1",
                 [since],
             ).fetchone()
             if changes is not None
             else None
-        ) or (None, None)
+        ) or (None, None, None)
         tallies.append(IdentityTally(entity_type, *scoring, *clustered))
     return tallies
 

@@ -187,7 +187,7 @@ def test_the_summary_says_what_changed_and_what_identity_and_the_marts_redid() -
             _landed("raw_amocrm/leads", 0, status="absent"),
         ],
         identity=[
-            IdentityTally("persons", 10_000, 93, 1, 105, "", 9_000, 41),
+            IdentityTally("persons", 10_000, 93, 1, 105, "", 9_000, 41, 1),
             IdentityTally(
                 "organisations", 2_000, 2_000, 0, 1_500, "first build or --full-refresh"
             ),
@@ -203,7 +203,8 @@ def test_the_summary_says_what_changed_and_what_identity_and_the_marts_redid() -
     ) in lines
     assert (
         "Identity: persons 93 of 10,000 records new or changed, 1 gone,"
-        " 105 pairs scored, 41 clusters touched; organisations all 2,000 records"
+        " 105 pairs scored, 41 clusters touched, 1 gone with all their records;"
+        " organisations all 2,000 records"
         " scored (first build or --full-refresh), 1,500 pairs scored"
     ) in lines
     assert (

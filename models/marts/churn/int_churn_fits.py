@@ -14,6 +14,7 @@ from customer360.forecasts.churn import warehouse_fit
 from customer360.forecasts.fit_store import (
     empty_fits,
     fit_row,
+    kept_fits,
     latest_day,
     policy_from_config,
     refit_reason,
@@ -30,13 +31,9 @@ def model(dbt, session):
         full_refresh=False,
     )
     drop_leftover_temp_tables(session, dbt.this)
+    previous = kept_fits(dbt, session)
     cutoffs = dbt.ref("int_churn_cutoffs").df()
     features = dbt.ref("int_churn_features").df()
-    previous = (
-        session.sql(f"select * from {dbt.this}").arrow().read_all()
-        if dbt.is_incremental
-        else None
-    )
     customers = int((features["cutoff_name"] == "scoring").sum())
     as_of = latest_day(cutoffs["observed_until"])
     started, fitted_at = time.perf_counter(), utc_now()

@@ -12,6 +12,7 @@ from customer360.forecasts import ltv
 from customer360.forecasts.fit_store import (
     empty_fits,
     fit_row,
+    kept_fits,
     latest_day,
     policy_from_config,
     refit_reason,
@@ -28,12 +29,8 @@ def model(dbt, session):
         full_refresh=False,
     )
     drop_leftover_temp_tables(session, dbt.this)
+    previous = kept_fits(dbt, session)
     history = dbt.ref("int_customer_purchase_history").df()
-    previous = (
-        session.sql(f"select * from {dbt.this}").arrow().read_all()
-        if dbt.is_incremental
-        else None
-    )
     customers = len(history)
     as_of = latest_day(history["as_of_date"])
     started, fitted_at = time.perf_counter(), utc_now()

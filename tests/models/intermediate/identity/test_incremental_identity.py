@@ -130,9 +130,9 @@ def _last_scoring(warehouse: LandedCompany, entity: str) -> dict[str, object]:
     return dict(zip(names, row, strict=True))
 
 
-def _last_changes(warehouse: LandedCompany, entity: str) -> tuple[int, int, int]:
+def _last_changes(warehouse: LandedCompany, entity: str) -> tuple[int, int, int, int]:
     [row] = warehouse.query(
-        "select clusters, clusters_touched, records_in_touched_clusters"
+        "select clusters, clusters_touched, records_in_touched_clusters, clusters_gone"
         f" from intermediate.int_{entity}_clusters__changes"
         " order by built_at desc limit 1"
     )
@@ -176,10 +176,13 @@ def _assert_the_build_kept_what_it_did(
         }
     clusters = _clusters(warehouse, entity)
     touched = clusters - clusters_before
+    records_now = set().union(*clusters)
+    gone_clusters = [c for c in clusters_before if not c & records_now]
     assert _last_changes(warehouse, entity) == (
         len(clusters),
         len(touched),
         sum(len(cluster) for cluster in touched),
+        len(gone_clusters),
     )
 
 
@@ -227,9 +230,11 @@ def test_incremental_days_give_the_clusters_and_ids_of_full_runs(
         # the day's people are re-clustered, not the company; on day 1 the contact
         # typed again joins its customer's cluster (day 2's changes only remove a
         # singleton and leave the clusters as they were)
-        _, touched, _ = _last_changes(incremental, "person")
+        _, touched, _, gone = _last_changes(incremental, "person")
         assert touched < len(_clusters(incremental, "person")) / 20
         assert touched > 0 or day == 2
+        # and the deleted contact's cluster is counted gone, not lost from sight
+        assert gone == (1 if day == 2 else 0), f"day {day}"
 
         for entity in ("person", "organisation"):
             assert _clusters(incremental, entity) == _clusters(full, entity), (
