@@ -7,7 +7,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from customer360.dbt_context import dbt_vars, environment_for_dbt
+from customer360.dbt_context import (
+    PRODUCTION_BUILD_ARGS,
+    dbt_vars,
+    environment_for_dbt,
+)
 from customer360.settings import Settings, load_settings
 from customer360.warehouse_lock import warehouse_in_use
 
@@ -84,6 +88,7 @@ def refit_in_warehouse(settings: Settings) -> None:
         result = dbtRunner().invoke(
             [
                 "build",
+                *PRODUCTION_BUILD_ARGS,
                 "--select", *FIT_MODELS_DBT,
                 "--vars", dbt_vars(settings, refit_forecasts=True),
                 "--project-dir", str(settings.project_dir),

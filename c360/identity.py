@@ -11,7 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from customer360.dbt_context import dbt_vars, environment_for_dbt
+from customer360.dbt_context import (
+    PRODUCTION_BUILD_ARGS,
+    dbt_vars,
+    environment_for_dbt,
+)
 from customer360.identity.features import ENTITY_TYPES
 from customer360.settings import Settings, load_settings
 from customer360.warehouse_lock import warehouse_in_use
@@ -506,6 +510,7 @@ def train_in_warehouse(settings: Settings) -> int:
         result = dbtRunner().invoke(
             [
                 "build",
+                *PRODUCTION_BUILD_ARGS,
                 "--select",
                 *MODEL_TABLES_DBT,
                 "--vars",

@@ -17,6 +17,11 @@ from typing import Any
 
 from customer360.settings import Settings
 
+# dbt's unit tests check the models' SQL on fixed rows, not the company's data: they
+# belong to `make test` and CI (the test company's `dbt build` runs them all), and in
+# a nightly build or a retrain they were a fixed cost of every run, changed data or not
+PRODUCTION_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
+
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """The `C360_*` variables a dbt run reads, from the resolved settings."""

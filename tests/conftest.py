@@ -34,12 +34,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def built_company(tmp_path_factory: pytest.TempPathFactory) -> BuiltCompany:
-    """400 customers (seed 3), all four sources landed, one full `dbt build`.
+    """400 customers (seed 3), all four sources landed, one full `dbt build`, the
+    models' unit tests included (the one build of the suite that runs them).
 
     Read-only: a test that changes the warehouse works on `built_company.copy_to(...)`.
     """
     company = land_and_build(
-        tmp_path_factory.mktemp("company"), CUSTOMERS, SEED, ["build"]
+        tmp_path_factory.mktemp("company"), CUSTOMERS, SEED, ["build"], unit_tests=True
     )
     assert build_failures(company.build) == []
     return company

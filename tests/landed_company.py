@@ -53,9 +53,10 @@ class LandedCompany:
         finally:
             con.close()
 
-    def dbt(self, args: list[str]) -> dbtRunnerResult:
-        """Run a dbt command against this warehouse."""
-        return run_dbt(args, self.warehouse, self.target_path)
+    def dbt(self, args: list[str], unit_tests: bool = False) -> dbtRunnerResult:
+        """Run a dbt command against this warehouse (a build without the unit
+        tests unless asked: see run_dbt)."""
+        return run_dbt(args, self.warehouse, self.target_path, unit_tests=unit_tests)
 
     def copy_to(self, folder: Path) -> LandedCompany:
         """An independent copy in `folder`, for a test that changes the warehouse.
@@ -112,7 +113,7 @@ def land_company(root: Path, customers: int, seed: int) -> LandedCompany:
 
 
 def land_and_build(
-    root: Path, customers: int, seed: int, dbt_args: list[str]
+    root: Path, customers: int, seed: int, dbt_args: list[str], unit_tests: bool = False
 ) -> BuiltCompany:
     """`land_company`, then one dbt command (`["build"]`, or a selection) on it."""
     company = land_company(root, customers, seed)
@@ -120,7 +121,7 @@ def land_and_build(
         company.warehouse,
         company.ground_truth_dir,
         company.target_path,
-        build=company.dbt(dbt_args),
+        build=company.dbt(dbt_args, unit_tests=unit_tests),
     )
 
 
@@ -152,6 +153,7 @@ def run_dbt(
     branches: Sequence[str] = BRANCHES,
     onec_branches: Mapping[str, str] | None = None,
     project_dir: Path = PROJECT_DIR,
+    unit_tests: bool = False,
 ) -> dbtRunnerResult:
     """Run dbt in-process against `warehouse`; artefacts go under target_path.
 
@@ -159,8 +161,18 @@ def run_dbt(
     (`customer360.dbt_context`): the company's branches as vars, the warehouse and
     the rest in the environment; a test's own `--vars` are merged in. `project_dir`
     is this repository's dbt project unless a test runs dbt on a changed copy of it.
+
+    A `build` leaves out dbt's unit tests unless `unit_tests`: they check the SQL on
+    fixed rows, whatever the company, at about 0.7 s each, so the suite runs them in
+    the shared company's build (tests/conftest.py) and not in every other build.
     """
     args = list(args)
+    if (
+        args[:1] == ["build"]
+        and not unit_tests
+        and not {"--resource-type", "--exclude-resource-type"} & set(args)
+    ):
+        args += ["--exclude-resource-type", "unit_test"]
     settings = company_settings(warehouse, branches, onec_branches)
     extra_vars = {}
     if "--vars" in args:

@@ -17,7 +17,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from customer360.dbt_context import dbt_vars, environment_for_dbt
+from customer360.dbt_context import (
+    PRODUCTION_BUILD_ARGS,
+    dbt_vars,
+    environment_for_dbt,
+)
 from customer360.settings import Settings
 from orchestration.dbt_child import started_by_this_process
 from orchestration.resources import Customer360Settings
@@ -66,10 +70,6 @@ DBT_LOG_FILE_ARGS = (
     "--log-file-max-bytes",
     "0",
 )
-# dbt's unit tests check the models' SQL on fixed rows, not the night's data: they
-# belong to `make test` and CI (the test company's `dbt build` runs them all), and
-# in a nightly build they were a fixed cost of every run, changed data or not
-PRODUCTION_BUILD_ARGS = ("--exclude-resource-type", "unit_test")
 DBT_LOG_NAME = "dbt.log"
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import duckdb
+import yaml
 
 from tests.landed_company import BuiltCompany, build_failures
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def test_every_model_seed_and_test_passes(built_company: BuiltCompany):
@@ -15,6 +19,23 @@ def test_every_model_seed_and_test_passes(built_company: BuiltCompany):
     assert build_failures(build) == []
     built = {result.node.name for result in build.result}
     assert {"int_person_records_unioned", "int_organisation_records_unioned"} <= built
+    # this is the suite's one build that runs the models' unit tests: all of them
+    unit_tests = {
+        result.node.name
+        for result in build.result
+        if result.node.resource_type == "unit_test"
+    }
+    assert unit_tests == _declared_unit_tests()
+
+
+def _declared_unit_tests() -> set[str]:
+    return {
+        unit_test["name"]
+        for path in (PROJECT_DIR / "models").rglob("*.yml")
+        for unit_test in (yaml.safe_load(path.read_text("utf-8")) or {}).get(
+            "unit_tests", []
+        )
+    }
 
 
 def _record_keys(warehouse, model: str) -> set[str]:
