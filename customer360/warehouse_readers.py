@@ -25,3 +25,26 @@ READER_CONFIG = {
 def open_for_reading(warehouse_path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse that can reach nothing else."""
     return duckdb.connect(str(warehouse_path), read_only=True, config=READER_CONFIG)
+
+
+def landed_tables(warehouse_path: Path | str) -> list[str]:
+    """The tables the landing has written (`raw_*` schemas), none if no warehouse yet.
+
+    dlt's own bookkeeping tables (`_dlt_*`) and its staging schemas (`raw_*_staging`)
+    are left out: they are there once a pipeline has run, whether or not anything
+    landed.
+    """
+    if not Path(warehouse_path).exists():
+        return []
+    with open_for_reading(warehouse_path) as connection:
+        rows = connection.execute(
+            """
+            select table_schema || '.' || table_name
+            from information_schema.tables
+            where table_schema like 'raw\\_%' escape '\\'
+              and table_schema not like '%\\_staging' escape '\\'
+              and table_name not like '\\_dlt\\_%' escape '\\'
+            order by 1
+            """
+        ).fetchall()
+    return [name for (name,) in rows]

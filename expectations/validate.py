@@ -151,6 +151,14 @@ def run_suite(
     """Validate `suite` on the warehouse as it is now; nothing is written to it."""
     run_id = run_id or uuid.uuid4().hex
     validated_at = datetime.now(UTC)
+    if not Path(warehouse_path).exists():
+        return SuiteOutcome(
+            suite.name,
+            suite.asset_string,
+            run_id,
+            validated_at,
+            skipped=f"absent: nothing has been landed in {warehouse_path} yet",
+        )
     with duckdb.connect(str(warehouse_path), read_only=True) as connection:
         missing = [t for t in (suite.table, *suite.reads) if not _exists(connection, t)]
         if missing:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetsDefinition
+from dagster import AssetExecutionContext, AssetsDefinition, Failure
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -23,6 +23,7 @@ from customer360.dbt_context import (
     environment_for_dbt,
 )
 from customer360.settings import Settings
+from customer360.warehouse_readers import landed_tables
 from orchestration.dbt_child import started_by_this_process
 from orchestration.resources import Customer360Settings
 from orchestration.transform.console import (
@@ -150,6 +151,26 @@ def _parse_once(settings: Settings) -> None:
     _parsed_in_this_process = True
 
 
+def _require_something_landed(settings: Settings) -> None:
+    """Stop before dbt when no source has landed anything, saying what to do.
+
+    A company has some of the systems, and dbt builds on whichever landed; with none
+    at all, every model would fail on a warehouse that is not there, and dbt's errors
+    would not say why.
+    """
+    if landed_tables(settings.warehouse_path):
+        return
+    raise Failure(
+        description=(
+            f"nothing has been landed in {settings.warehouse_path} yet: every source"
+            " is absent (see the Landed table), so there is nothing to build; put the"
+            f" 1C, telephony or support exports under {settings.landing_dir}"
+            " (docs/landing_formats.md) or configure a CRM (docs/configuration.md),"
+            " then run again"
+        )
+    )
+
+
 def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     """The dbt project's nodes; parsing writes the manifest the assets are made from."""
     project = dbt_project()
@@ -168,6 +189,7 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
         context: AssetExecutionContext, dbt: DbtCliResource, c360: Customer360Settings
     ):
         settings = c360.load()
+        _require_something_landed(settings)
         quiet = uses_progress_logger(context)
         with (
             environment_for_dbt(settings),

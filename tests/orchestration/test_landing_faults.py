@@ -141,3 +141,33 @@ def test_a_file_that_lands_nothing_fails_the_step_and_an_empty_one_is_named(
     assert (
         "raw_telephony/calls: empty: no record in telephony/cdr-2025-04.csv" in printed
     )
+
+
+def test_a_company_with_nothing_landed_is_told_so_before_dbt_builds(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # no CRM and an empty landing folder: a new installation's first run
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (tmp_path / "c360.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("C360_CONFIG", str(tmp_path / "c360.toml"))
+    monkeypatch.setenv("C360_PROJECT_DIR", str(PROJECT_DIR))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
+    for name in ("C360_CRM_PORTALS", "C360_ONEC_BRANCHES", "C360_AMOCRM_ACCOUNTS"):
+        monkeypatch.delenv(name, raising=False)
+
+    assert main(["run"]) == 1
+
+    printed = capsys.readouterr().out
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert (
+        f"FAILED customer360_dbt: nothing has been landed in {warehouse} yet:"
+        " every source is absent" in printed
+    )
+    assert f"under {landing}" in printed
+    # the checks of the landed tables skip a warehouse that is not there
+    assert "Cannot open database" not in printed
+    assert "FAILED quality_raw" not in printed
