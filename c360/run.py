@@ -27,6 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ASSET_GROUP_OR_KEY",
         help="only these assets, e.g. raw_onec/invoices or group:landing",
     )
+    run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help=(
+            "build with dbt even when nothing it reads changed since the last"
+            " complete build (by default that build is left out)"
+        ),
+    )
     run.set_defaults(handler=_run)
 
 
@@ -46,7 +54,9 @@ def _run(args: argparse.Namespace) -> int:
         f"Run {run_id}: a line per step below; dbt's full log goes to"
         f" {_display_path(dbt_log_path(run_id))}"
     )
-    outcome = run_main_job(settings, selection=args.select, run_id=run_id)
+    outcome = run_main_job(
+        settings, selection=args.select, run_id=run_id, rebuild=args.rebuild
+    )
     print()
     print(outcome.format())
     if outcome.published is None:

@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 from dagster import DagsterEventType, Field, logger
 
+from customer360.build_inputs import UNCHANGED_SINCE
+
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 # seconds between two lines about a running step when nobody watches a terminal
 PLAIN_INTERVAL = 15.0
@@ -46,6 +48,8 @@ class StepProgress:
     checks_failed: int = 0
     sync_sent: int = 0
     sync_considered: int = 0
+    # a dbt build left out: the run that built what it would have built
+    unchanged_since: str = ""
     note: str = ""
     # the dbt tests already counted from their observations (one per upstream asset)
     observed_tests: set[str] = field(default_factory=set)
@@ -74,6 +78,11 @@ class StepProgress:
                     f" {self.rows_landed:,} rows landed,"
                     f" {self.rows_rejected:,} rejected"
                 )
+        elif plan.kind == "dbt" and self.unchanged_since:
+            return (
+                f"left out: nothing it reads changed since run {self.unchanged_since},"
+                f" whose {self.assets_done} models and seeds stand"
+            )
         elif plan.kind == "dbt":
             parts.append(f"{self.assets_done}/{plan.assets} models and seeds")
         elif plan.kind == "sync" and (self.sync_considered or self.status == "done"):
@@ -223,6 +232,8 @@ class RunView:
         if step.plan.kind == "landing":
             step.rows_landed += _int(values.get("rows_landed"))
             step.rows_rejected += _int(values.get("rows_rejected"))
+        elif step.plan.kind == "dbt" and UNCHANGED_SINCE in values:
+            step.unchanged_since = str(values[UNCHANGED_SINCE])
         elif step.plan.kind == "sync":
             for name, value in values.items():
                 if name.endswith("_sent"):

@@ -1,6 +1,8 @@
 """dbt models, seeds and tests as Dagster assets, built by `dbt build`."""
 
 import contextlib
+import datetime as dt
+import graphlib
 import os
 import shutil
 import sys
@@ -8,7 +10,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetsDefinition, Failure
+import duckdb
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+)
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -17,11 +26,20 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from customer360.build_inputs import (
+    UNCHANGED_SINCE,
+    CompleteBuild,
+    build_fingerprint,
+    forecast_fit_due,
+    last_complete_build,
+    record_complete_build,
+)
 from customer360.dbt_context import (
     PRODUCTION_BUILD_ARGS,
     dbt_vars,
     environment_for_dbt,
 )
+from customer360.forecasts.fit_store import RefitPolicy, utc_now
 from customer360.settings import Settings
 from customer360.warehouse_readers import landed_tables
 from orchestration.dbt_child import started_by_this_process
@@ -190,6 +208,17 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
     ):
         settings = c360.load()
         _require_something_landed(settings)
+        # (in a run of part of the graph, context.assets_def is that part)
+        whole = set(context.selected_asset_keys) >= every_model
+        fingerprint = None
+        if whole:
+            fingerprint, unchanged = _compare_with_last_build(
+                settings, rebuild=context.run.tags.get(REBUILD_TAG) == "true"
+            )
+            if unchanged is not None:
+                yield from _left_out(context, unchanged)
+                return
+        started = dt.datetime.now(dt.UTC)
         quiet = uses_progress_logger(context)
         with (
             environment_for_dbt(settings),
@@ -208,5 +237,92 @@ def build_dbt_assets(settings: Settings) -> list[AssetsDefinition]:
                 target_path=run_target(context.run.run_id),
             )
             yield from build_events(invocation, context, quiet=quiet)
+        if fingerprint is not None:
+            # reached only when every node built and passed: build_events raises
+            # on a failure
+            with duckdb.connect(str(settings.warehouse_path)) as warehouse:
+                record_complete_build(
+                    warehouse,
+                    context.run.run_id,
+                    started,
+                    dt.datetime.now(dt.UTC),
+                    fingerprint,
+                )
 
+    every_model = set(customer360_dbt.keys)
     return [customer360_dbt]
+
+
+# a run tagged so builds even when nothing it reads changed (`c360 run --rebuild`)
+REBUILD_TAG = "customer360/rebuild"
+
+
+def _compare_with_last_build(
+    settings: Settings, rebuild: bool
+) -> tuple[str | None, CompleteBuild | None]:
+    """This build's inputs' fingerprint, and the last complete build when it read
+    the same and nothing has built or fallen due since (the build can be left out).
+
+    A landed table that cannot be read (a view over a table gone) gives no
+    fingerprint: the build runs, and dbt names what fails."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as warehouse:
+        try:
+            fingerprint = build_fingerprint(
+                warehouse,
+                PROJECT_DIR,
+                # what the models see of the settings: the vars (the C360_*
+                # variables hold the same, for a dbt run by hand, and the portals'
+                # addresses, which no model reads)
+                {"vars": dbt_vars(settings)},
+            )
+        except duckdb.Error:
+            return None, None
+        last = last_complete_build(warehouse)
+        if rebuild or last is None or last.fingerprint != fingerprint:
+            return fingerprint, None
+        if last.invocations_since != 1:
+            return fingerprint, None
+        policy = RefitPolicy(
+            settings.forecast_refit_days, settings.forecast_refit_growth
+        )
+        if forecast_fit_due(warehouse, policy, utc_now()) is not None:
+            return fingerprint, None
+    return fingerprint, last
+
+
+def _left_out(context: AssetExecutionContext, last: CompleteBuild):
+    """Say the build is left out, and give each model the run that built it: what
+    is downstream (the checks of the marts, the CRM sync, the BI copy) still runs,
+    so that a sync or a publish that failed after that build is done now."""
+    context.log.info(
+        f"nothing the build reads has changed since run {last.run_id}"
+        f" ({last.finished_at:%Y-%m-%d %H:%M %Z}): the build is left out"
+    )
+    selected = set(context.selected_asset_keys)
+    # Dagster takes a multi-asset's results in the order of their dependencies
+    graph = {
+        key: {
+            dep for dep in context.assets_def.asset_deps.get(key, ()) if dep in selected
+        }
+        for key in selected
+    }
+    for key in graphlib.TopologicalSorter(graph).static_order():
+        yield MaterializeResult(
+            asset_key=key,
+            metadata={
+                UNCHANGED_SINCE: last.run_id,
+                "built_at": last.finished_at.isoformat(timespec="seconds"),
+            },
+        )
+    # the tests that block what is downstream are of severity error: all of them
+    # passed in that build, or it would not have been complete
+    selected_checks = set(context.selected_asset_check_keys)
+    for spec in context.assets_def.check_specs:
+        if spec.blocking and spec.key in selected_checks:
+            yield AssetCheckResult(
+                asset_key=spec.asset_key,
+                check_name=spec.name,
+                passed=True,
+                description=f"passed in run {last.run_id}; nothing it reads changed",
+                metadata={UNCHANGED_SINCE: last.run_id},
+            )

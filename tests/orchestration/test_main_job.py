@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from demo.standins.bitrix24 import RateLimit, start_standin
 from orchestration.alerts import failures
 from orchestration.definitions import build_definitions
 from orchestration.jobs import MAIN_JOB_NAME
+from orchestration.progress import RunView
 from orchestration.run import AssetOutcome, RunOutcome, run_main_job
 from orchestration.transform.assets import KEEP_RUN_TARGETS, RUN_TARGETS
 
@@ -343,19 +345,41 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
     assert f"Customers recomputed: {customers:,} of {customers:,}" in summary
 
     # and the run after lands nothing at all: the sync's writes do not come back
-    third = run_main_job(settings)
+    invocations = _dbt_invocations(settings.warehouse_path)
+    screen = io.StringIO()
+    third = run_main_job(settings, view=RunView(screen, live=False))
     assert third.success
     for asset in third.assets:
         if asset.key.startswith("raw_"):
             landed_again = getattr(asset.metadata["rows_landed"], "value", None)
             assert landed_again == 0, f"{asset.key} landed {landed_again} again"
-    assert getattr(third.synced.metadata["bitrix24_sent"], "value", None) == 0
-    # and says so: nothing changed, nothing rescored, no cluster touched
+    # so dbt does not run: what it would build stands as the second run built it,
+    # and what comes after the build (the checks, the sync, the BI copy) still runs
     summary = third.format()
+    assert _dbt_invocations(settings.warehouse_path) == invocations
+    assert (
+        f"dbt build left out: nothing it reads (the landed tables, the review"
+        f" decisions, the project, its settings) changed since run {outcome.run_id}"
+    ) in summary, summary
+    assert "Built by dbt" not in summary and "Customers recomputed" not in summary
+    assert re.search(
+        rf"dbt build\s+ok\s+left out: nothing it reads changed since run"
+        rf" {outcome.run_id}, whose \d+ models and seeds stand",
+        screen.getvalue(),
+    ), screen.getvalue()
+    assert getattr(third.synced.metadata["bitrix24_sent"], "value", None) == 0
+    assert third.published is not None
     assert (
         "Changed since the last run: crm 0 records, onec 0 rows, telephony 0 calls,"
         " support 0 tickets"
     ) in summary.splitlines(), summary
+
+    # asked to, it builds all the same: nothing rescored, no cluster touched
+    fourth = run_main_job(settings, rebuild=True)
+    assert fourth.success
+    assert _dbt_invocations(settings.warehouse_path) == invocations + 1
+    summary = fourth.format()
+    assert "dbt build left out" not in summary
     assert re.search(
         r"^Identity: persons 0 of [\d,]+ records new or changed, 0 pairs scored,"
         r" 0 clusters touched; organisations 0 of [\d,]+ records new or changed,"
@@ -363,6 +387,13 @@ def test_c360_run_lands_every_source_and_a_second_run_changes_nothing(
         summary,
         re.M,
     ), summary
+
+
+def _dbt_invocations(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            "select count(*) from ops.dbt_invocations"
+        ).fetchall()[0][0]
 
 
 def _assert_the_first_run_said_it_scored_everything(
