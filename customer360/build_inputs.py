@@ -5,11 +5,12 @@ Every model is a function of the landed tables, the reviewers' identity decision
 the project (its models, macros, seeds and the Python they import) and the
 settings given to dbt; the marts' "now" is the data's own last day, not the clock.
 So a build whose inputs are the same as those of the last complete build writes the
-same tables, and the nightly run can leave it out. Two things are not in the
-inputs, and each makes a build run:
+same tables, and the nightly run can leave it out. What is not in the inputs
+makes a build run on its own:
 
 - time itself for the forecasts: a fit falls due `forecast_refit_days` after the
   last one, data changed or not (customer360.forecasts.fit_store);
+- a model or seed missing from the warehouse (dropped by hand);
 - any dbt invocation since the last complete build (`c360 identity train`,
   `c360 forecasts refit`, a `dbt build` by hand, a build that failed half-way):
   the project's on-run-start hook notes each in `ops.dbt_invocations`, and a build
@@ -254,3 +255,26 @@ def forecast_fit_due(
         if reason is not None:
             return f"{table.split('.')[-1]}: {reason}"
     return None
+
+
+def missing_relations(
+    connection: duckdb.DuckDBPyConnection, manifest_path: Path
+) -> list[str]:
+    """The models and seeds of the parsed project that are not in the warehouse
+    (dropped by hand, or never built): a build cannot be left out while any is."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    wanted = {
+        (node["schema"], node["alias"])
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") in ("model", "seed")
+        and node.get("config", {}).get("materialized") != "ephemeral"
+    }
+    present = set(
+        connection.execute(
+            """
+            select table_schema, table_name from information_schema.tables
+            where table_catalog = current_database()
+            """
+        ).fetchall()
+    )
+    return sorted(f"{schema}.{name}" for schema, name in wanted - present)

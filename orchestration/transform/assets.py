@@ -32,6 +32,7 @@ from customer360.build_inputs import (
     build_fingerprint,
     forecast_fit_due,
     last_complete_build,
+    missing_relations,
     record_complete_build,
 )
 from customer360.dbt_context import (
@@ -281,6 +282,8 @@ def _compare_with_last_build(
         if rebuild or last is None or last.fingerprint != fingerprint:
             return fingerprint, None
         if last.invocations_since != 1:
+            return fingerprint, None
+        if missing_relations(warehouse, dbt_project().manifest_path):
             return fingerprint, None
         policy = RefitPolicy(
             settings.forecast_refit_days, settings.forecast_refit_growth

@@ -4,6 +4,7 @@ any change a model could see gives another."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from customer360.build_inputs import (
     build_fingerprint,
     forecast_fit_due,
     last_complete_build,
+    missing_relations,
     record_complete_build,
 )
 from customer360.forecasts.fit_store import RefitPolicy
@@ -140,3 +142,30 @@ def test_a_forecast_fit_falls_due_with_time_alone(warehouse) -> None:
     assert forecast_fit_due(warehouse, policy, now) is None
     due = forecast_fit_due(warehouse, policy, now + dt.timedelta(days=5))
     assert due == "int_ltv_fits: 7 days since the last fit"
+
+
+def test_a_model_dropped_by_hand_is_missing(warehouse, tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    nodes = {
+        "model.p.invoices": ("model", "table", "raw_onec", "invoices"),
+        "model.p.gone": ("model", "table", "marts", "customer_360"),
+        "model.p.inline": ("model", "ephemeral", "marts", "never_a_table"),
+        "test.p.t": ("test", "test", "tests", "not_null_x"),
+    }
+    manifest.write_text(
+        json.dumps(
+            {
+                "nodes": {
+                    key: {
+                        "resource_type": kind,
+                        "config": {"materialized": materialized},
+                        "schema": schema,
+                        "alias": alias,
+                    }
+                    for key, (kind, materialized, schema, alias) in nodes.items()
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert missing_relations(warehouse, manifest) == ["marts.customer_360"]
