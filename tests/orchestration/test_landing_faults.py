@@ -110,6 +110,19 @@ def test_a_portal_that_is_down_fails_the_step_after_the_others_are_materialised(
     assert contacts["failures"] == ""
 
 
+def _company_without_a_crm(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, landing: Path
+) -> None:
+    """A company of files alone: no CRM portal or account, no 1C branch names."""
+    (tmp_path / "c360.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("C360_CONFIG", str(tmp_path / "c360.toml"))
+    monkeypatch.setenv("C360_PROJECT_DIR", str(PROJECT_DIR))
+    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
+    for name in ("C360_CRM_PORTALS", "C360_ONEC_BRANCHES", "C360_AMOCRM_ACCOUNTS"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_a_file_that_lands_nothing_fails_the_step_and_an_empty_one_is_named(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -120,12 +133,7 @@ def test_a_file_that_lands_nothing_fails_the_step_and_an_empty_one_is_named(
     write_cdr(landing, "2025-04", [])  # the header only: no call that month
     # binary content under an export's name
     (landing / "telephony" / "cdr-2025-05.csv").write_bytes(b"\x00\x01garbage\n")
-    (tmp_path / "c360.toml").write_text("", encoding="utf-8")
-    monkeypatch.setenv("C360_CONFIG", str(tmp_path / "c360.toml"))
-    monkeypatch.setenv("C360_PROJECT_DIR", str(PROJECT_DIR))
-    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
-    monkeypatch.delenv("C360_CRM_PORTALS", raising=False)
+    _company_without_a_crm(monkeypatch, tmp_path, landing)
 
     assert main(["run", "--select", "raw_telephony/calls"]) == 1
 
@@ -151,13 +159,7 @@ def test_a_company_with_nothing_landed_is_told_so_before_dbt_builds(
     # no CRM and an empty landing folder: a new installation's first run
     landing = tmp_path / "landing"
     landing.mkdir()
-    (tmp_path / "c360.toml").write_text("", encoding="utf-8")
-    monkeypatch.setenv("C360_CONFIG", str(tmp_path / "c360.toml"))
-    monkeypatch.setenv("C360_PROJECT_DIR", str(PROJECT_DIR))
-    monkeypatch.setenv("C360_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("C360_LANDING_DIR", str(landing))
-    for name in ("C360_CRM_PORTALS", "C360_ONEC_BRANCHES", "C360_AMOCRM_ACCOUNTS"):
-        monkeypatch.delenv(name, raising=False)
+    _company_without_a_crm(monkeypatch, tmp_path, landing)
 
     assert main(["run"]) == 1
 
