@@ -19,6 +19,7 @@ from customer360.dbt_context import (
 from customer360.identity.features import ENTITY_TYPES
 from customer360.settings import Settings, load_settings
 from customer360.warehouse_lock import warehouse_in_use
+from customer360.warehouse_readers import table_exists
 
 DECISIONS_TABLE = "review.identity_decisions"
 REVIEW_QUEUE = "intermediate.int_identity_review_queue"
@@ -73,19 +74,8 @@ def _first_row(con: Any, sql: str, params: list[Any]) -> tuple[Any, ...] | None:
     return rows[0] if rows else None
 
 
-def _table_exists(con: Any, qualified: str) -> bool:
-    schema, table = qualified.split(".")
-    row = _first_row(
-        con,
-        "select count(*) from information_schema.tables"
-        " where table_schema = ? and table_name = ?",
-        [schema, table],
-    )
-    return bool(row and row[0])
-
-
 def _require(con: Any, qualified: str, what: str) -> None:
-    if not _table_exists(con, qualified):
+    if not table_exists(con, qualified):
         raise IdentityCommandError(f"{what} ({qualified}) not built yet: {BUILD_HINT}")
 
 
@@ -388,7 +378,7 @@ def evaluate_with_labels(settings: Settings) -> dict[str, Any]:
             _require(con, PAIRS_MODELS[entity], f"the {entity} match pairs")
             models = (
                 con.sql(f"select * from {MODEL_TABLES[entity]}").arrow().read_all()
-                if _table_exists(con, MODEL_TABLES[entity])
+                if table_exists(con, MODEL_TABLES[entity])
                 else None
             )
             threshold = match_threshold_of(choose_model(models, entity).model)
@@ -534,7 +524,7 @@ def model_rows(settings: Settings) -> dict[str, list[dict[str, Any]]]:
     try:
         found = {}
         for entity in ENTITY_TYPES:
-            if not _table_exists(con, MODEL_TABLES[entity]):
+            if not table_exists(con, MODEL_TABLES[entity]):
                 found[entity] = []
                 continue
             cursor = con.execute(

@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 
 from customer360.forecasts.fit_store import RefitPolicy, refit_reason
+from customer360.warehouse_readers import landed_table_names, table_exists
 
 # the folders and files of the project a build reads, below the project folder
 PROJECT_INPUTS = (
@@ -50,8 +51,8 @@ PROJECT_INPUTS = (
 PROJECT_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".py", ".json", ".md")
 # the packages whose version changes what a build writes
 PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "splink", "pandas", "numpy", "scipy")
-# the schemas of the tables a build reads that no build writes
-REVIEW_SCHEMA = "review"
+# the one table a build reads that neither the landing nor a build writes
+REVIEW_TABLE = "review.identity_decisions"
 
 BUILDS_TABLE = "ops.dbt_builds"
 INVOCATIONS_TABLE = "ops.dbt_invocations"
@@ -74,22 +75,8 @@ class CompleteBuild:
 
 def input_tables(connection: duckdb.DuckDBPyConnection) -> list[str]:
     """The landed tables and the review decisions: `schema.table`, sorted."""
-    rows = connection.execute(
-        """
-        select table_schema || '.' || table_name
-        from information_schema.tables
-        where table_catalog = current_database()
-          and (
-              (table_schema like 'raw\\_%' escape '\\'
-               and table_schema not like '%\\_staging' escape '\\')
-              or table_schema = ?
-          )
-          and table_name not like '\\_dlt\\_%' escape '\\'
-        order by 1
-        """,
-        [REVIEW_SCHEMA],
-    ).fetchall()
-    return [name for (name,) in rows]
+    review = [REVIEW_TABLE] if table_exists(connection, REVIEW_TABLE) else []
+    return sorted([*landed_table_names(connection), *review])
 
 
 def tables_fingerprint(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -166,7 +153,7 @@ def last_complete_build(
 ) -> CompleteBuild | None:
     """The last complete build on this warehouse, and how many dbt invocations
     started since it started; None when there is none."""
-    if not _exists(connection, BUILDS_TABLE):
+    if not table_exists(connection, BUILDS_TABLE):
         return None
     row = connection.execute(
         f"""
@@ -180,7 +167,7 @@ def last_complete_build(
         return None
     ((run_id, started_at, finished_at, fingerprint),) = row
     invocations = 0
-    if _exists(connection, INVOCATIONS_TABLE):
+    if table_exists(connection, INVOCATIONS_TABLE):
         (invocations,) = connection.execute(
             f"select count(*) from {INVOCATIONS_TABLE} where started_at >= ?",
             [started_at],
@@ -213,19 +200,6 @@ def record_complete_build(
     )
 
 
-def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".", 1)
-    (found,) = connection.execute(
-        """
-        select count(*) from information_schema.tables
-        where table_catalog = current_database()
-          and table_schema = ? and table_name = ?
-        """,
-        [schema, name],
-    ).fetchall()[0]
-    return found > 0
-
-
 # the forecasts' kept fits; each falls due for a refit with time alone
 FIT_TABLES = ("intermediate.int_ltv_fits", "intermediate.int_churn_fits")
 
@@ -240,7 +214,7 @@ def forecast_fit_due(
     that do not look at the data can fire: the first fit and the fit's age.
     """
     for table in FIT_TABLES:
-        if not _exists(connection, table):
+        if not table_exists(connection, table):
             return f"{table} has not been built"
         fits = connection.sql(f"select * from {table}").arrow().read_all()
         rows = sorted(fits.to_pylist(), key=lambda row: row["version"])
@@ -250,7 +224,7 @@ def forecast_fit_due(
             last.get("customers") or 0,
             last.get("data_as_of"),
             now,
-            RefitPolicy(policy.interval_days, policy.growth_share),
+            policy,
         )
         if reason is not None:
             return f"{table.split('.')[-1]}: {reason}"

@@ -27,24 +27,44 @@ def open_for_reading(warehouse_path: Path | str) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(warehouse_path), read_only=True, config=READER_CONFIG)
 
 
-def landed_tables(warehouse_path: Path | str) -> list[str]:
-    """The tables the landing has written (`raw_*` schemas), none if no warehouse yet.
+def table_exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """Whether `schema.table` (or a table of the main schema) is in the warehouse."""
+    schema, _, name = relation.rpartition(".")
+    rows = connection.execute(
+        """
+        select count(*) from information_schema.tables
+        where table_catalog = current_database()
+          and table_schema = ? and table_name = ?
+        """,
+        [schema or "main", name],
+    ).fetchall()
+    return rows[0][0] > 0
+
+
+def landed_table_names(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables the landing has written (`raw_*` schemas): `schema.table`, sorted.
 
     dlt's own bookkeeping tables (`_dlt_*`) and its staging schemas (`raw_*_staging`)
     are left out: they are there once a pipeline has run, whether or not anything
     landed.
     """
+    rows = connection.execute(
+        """
+        select table_schema || '.' || table_name
+        from information_schema.tables
+        where table_catalog = current_database()
+          and table_schema like 'raw\\_%' escape '\\'
+          and table_schema not like '%\\_staging' escape '\\'
+          and table_name not like '\\_dlt\\_%' escape '\\'
+        order by 1
+        """
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def landed_tables(warehouse_path: Path | str) -> list[str]:
+    """landed_table_names of the warehouse file, none if there is no warehouse yet."""
     if not Path(warehouse_path).exists():
         return []
     with open_for_reading(warehouse_path) as connection:
-        rows = connection.execute(
-            """
-            select table_schema || '.' || table_name
-            from information_schema.tables
-            where table_schema like 'raw\\_%' escape '\\'
-              and table_schema not like '%\\_staging' escape '\\'
-              and table_name not like '\\_dlt\\_%' escape '\\'
-            order by 1
-            """
-        ).fetchall()
-    return [name for (name,) in rows]
+        return landed_table_names(connection)

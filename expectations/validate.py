@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from customer360.warehouse_readers import table_exists
 from expectations.rules import BASELINE_RUNS
 from expectations.suite import CRITICAL, WARNING, Expect, Suite, SuiteInputs
 from expectations.validations import read_history
@@ -160,7 +161,9 @@ def run_suite(
             skipped=f"absent: nothing has been landed in {warehouse_path} yet",
         )
     with duckdb.connect(str(warehouse_path), read_only=True) as connection:
-        missing = [t for t in (suite.table, *suite.reads) if not _exists(connection, t)]
+        missing = [
+            t for t in (suite.table, *suite.reads) if not table_exists(connection, t)
+        ]
         if missing:
             return SuiteOutcome(
                 suite.name,
@@ -229,16 +232,6 @@ def _prune_results(uncommitted: Path, days: int) -> None:
         for path in folder.rglob("*") if folder.is_dir() else ():
             if path.is_file() and path.stat().st_mtime < cutoff:
                 path.unlink(missing_ok=True)
-
-
-def _exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    schema, _, name = relation.rpartition(".")
-    (count,) = connection.execute(
-        "select count(*) from information_schema.tables"
-        " where table_schema = ? and table_name = ?",
-        [schema or "main", name],
-    ).fetchone()
-    return count > 0
 
 
 _contexts: dict[Path, object] = {}
